@@ -1,0 +1,73 @@
+package io.recall.coordinator.source;
+
+import io.recall.common.SourceId;
+import io.recall.common.errors.InvalidRequestException;
+import io.recall.coordinator.source.SourceApi.Deletion;
+import io.recall.coordinator.source.SourceApi.RegisterSource;
+import io.recall.coordinator.source.SourceApi.SourceView;
+import io.recall.coordinator.source.probe.ProbeReport;
+import io.swagger.v3.oas.annotations.Operation;
+import java.net.URI;
+import java.util.List;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** Thin REST layer over {@link SourceService}. */
+@RestController
+class SourceController {
+
+    private final SourceService sources;
+
+    SourceController(SourceService sources) {
+        this.sources = sources;
+    }
+
+    @Operation(
+            summary = "Register a source: probe it, and store it unless a blocking check fails (422 with the report)")
+    @PostMapping("/api/v1/sources")
+    ResponseEntity<SourceView> register(@RequestBody RegisterSource request) {
+        SourceView view = sources.register(request);
+        return ResponseEntity.created(URI.create("/api/v1/sources/" + view.id()))
+                .body(view);
+    }
+
+    @Operation(summary = "List sources")
+    @GetMapping("/api/v1/sources")
+    List<SourceView> list() {
+        return sources.list();
+    }
+
+    @Operation(summary = "One source, with its latest capability report")
+    @GetMapping("/api/v1/sources/{id}")
+    SourceView get(@PathVariable String id) {
+        return sources.get(parse(id));
+    }
+
+    @Operation(summary = "Run the capability probe again")
+    @PostMapping("/api/v1/sources/{id}/probe")
+    ProbeReport probe(@PathVariable String id) {
+        return sources.reprobe(parse(id));
+    }
+
+    @Operation(
+            summary = "Stop capture, drop the slot and publication on the source, and forget the source;"
+                    + " force=true forgets an unreachable source anyway")
+    @DeleteMapping("/api/v1/sources/{id}")
+    Deletion delete(@PathVariable String id, @RequestParam(defaultValue = "false") boolean force) {
+        return sources.delete(parse(id), force);
+    }
+
+    static SourceId parse(String id) {
+        try {
+            return SourceId.parse(id);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException("'" + id + "' is not a source id (a UUID)");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package io.recall.coordinator.source;
+
+import io.recall.common.errors.ConflictException;
+import io.recall.common.pg.ConnectionString;
+import io.recall.common.pg.PgErrors;
+import io.recall.common.pg.SqlIdentifiers;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/** Removes what Recall created on a source: its replication slot and its publication. */
+@Component
+class SourceObjects {
+
+    private static final Logger log = LoggerFactory.getLogger(SourceObjects.class);
+
+    /** What a cleanup removed. */
+    record Removed(boolean slot, boolean publication) {}
+
+    /**
+     * Drops the slot (if it exists) and then the publication (if it exists). A slot still streamed by a connection
+     * is not dropped: that is a {@link ConflictException}, since the capture must stop first.
+     */
+    Removed drop(ConnectionString source, String slotName, String publicationName) {
+        try (Connection c = DriverManager.getConnection(source.jdbcUrl(), source.jdbcProperties())) {
+            boolean slot = false;
+            try (PreparedStatement ps =
+                    c.prepareStatement("SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = ?")) {
+                ps.setString(1, slotName);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        if (rs.getBoolean(1)) {
+                            throw new ConflictException("replication slot " + slotName
+                                    + " is still in use by process " + rs.getInt(2)
+                                    + ": stop its capture first (pause the source), then delete again");
+                        }
+                        slot = true;
+                    }
+                }
+            }
+            if (slot) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
+                    ps.setString(1, slotName);
+                    ps.execute();
+                }
+                log.info("dropped replication slot {} on {}", slotName, source.masked());
+            }
+            boolean publication;
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_publication WHERE pubname = ?")) {
+                ps.setString(1, publicationName);
+                try (ResultSet rs = ps.executeQuery()) {
+                    publication = rs.next();
+                }
+            }
+            if (publication) {
+                try (Statement st = c.createStatement()) {
+                    st.execute("DROP PUBLICATION IF EXISTS " + SqlIdentifiers.quote(publicationName));
+                }
+                log.info("dropped publication {} on {}", publicationName, source.masked());
+            }
+            return new Removed(slot, publication);
+        } catch (SQLException e) {
+            if (e.getSQLState() != null
+                    && !e.getSQLState().startsWith("08")
+                    && !e.getSQLState().startsWith("28")
+                    && !"3D000".equals(e.getSQLState())) {
+                throw new ConflictException("could not drop Recall's objects on the source: " + e.getMessage());
+            }
+            throw PgErrors.connectFailure(source, e);
+        }
+    }
+}

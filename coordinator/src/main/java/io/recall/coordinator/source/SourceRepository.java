@@ -1,0 +1,192 @@
+package io.recall.coordinator.source;
+
+import static io.recall.coordinator.db.Tables.PROBE_REPORTS;
+import static io.recall.coordinator.db.Tables.SOURCES;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.recall.common.Lsn;
+import io.recall.common.SourceId;
+import io.recall.common.pg.ConnectionString;
+import io.recall.coordinator.db.tables.records.SourcesRecord;
+import io.recall.coordinator.source.probe.DdlCaptureMode;
+import io.recall.coordinator.source.probe.ProbeReport;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.jooq.DSLContext;
+import org.jooq.JSONB;
+import org.springframework.stereotype.Repository;
+
+/** Sources and their probe reports in the metadata database. Thread-safe. */
+@Repository
+class SourceRepository {
+
+    private final DSLContext db;
+    private final ObjectMapper json;
+
+    SourceRepository(DSLContext db, ObjectMapper json) {
+        this.db = db;
+        this.json = json;
+    }
+
+    boolean nameExists(String name) {
+        return db.fetchExists(SOURCES, SOURCES.NAME.eq(name));
+    }
+
+    void insert(Source s) {
+        SourcesRecord r = db.newRecord(SOURCES);
+        r.setId(s.id().value());
+        r.setName(s.name());
+        r.setHost(s.connection().host());
+        r.setPort(s.connection().port());
+        r.setDatabaseName(s.connection().database());
+        r.setUsername(s.connection().user());
+        r.setConnectionOptions(write(s.connection().options()));
+        r.setPasswordCiphertext(s.passwordCiphertext());
+        r.setPasswordKeyId(
+                s.passwordCiphertext() == null
+                        ? null
+                        : io.recall.common.crypto.SecretCipher.keyIdOf(s.passwordCiphertext()));
+        r.setTablePatterns(write(s.selection().includeText()));
+        r.setExcludedTables(write(s.selection().excludeText()));
+        r.setTables(write(s.tables().stream().map(TableName::toString).toList()));
+        r.setSlotName(s.slotName());
+        r.setPublicationName(s.publicationName());
+        r.setBaseBackupSchedule(s.baseBackupSchedule());
+        r.setRetention(s.retention() == null ? null : write(s.retention()));
+        r.setSystemIdentifier(s.systemIdentifier());
+        r.setServerVersionNum(s.serverVersionNum());
+        r.setDdlCaptureMode(
+                s.ddlCaptureMode() == null ? null : s.ddlCaptureMode().name());
+        r.setStatus(s.status().name());
+        r.setStatusDetail(s.statusDetail());
+        r.setPaused(s.paused());
+        r.setEpoch(s.epoch());
+        r.setCreatedAt(s.createdAt());
+        r.setUpdatedAt(s.updatedAt());
+        r.setVersion(0);
+        r.insert();
+    }
+
+    Optional<Source> find(SourceId id) {
+        return db.selectFrom(SOURCES).where(SOURCES.ID.eq(id.value())).fetchOptional(this::toSource);
+    }
+
+    List<Source> list() {
+        return db.selectFrom(SOURCES).orderBy(SOURCES.NAME).fetch(this::toSource);
+    }
+
+    boolean delete(SourceId id) {
+        return db.deleteFrom(SOURCES).where(SOURCES.ID.eq(id.value())).execute() > 0;
+    }
+
+    /** Records what a re-probe learned; bumps the epoch when the table list changed. */
+    void updateFromProbe(
+            SourceId id,
+            List<TableName> tables,
+            String systemIdentifier,
+            int serverVersionNum,
+            DdlCaptureMode mode,
+            boolean tablesChanged) {
+        var now = OffsetDateTime.now(ZoneOffset.UTC);
+        var update = db.update(SOURCES)
+                .set(
+                        SOURCES.TABLES,
+                        write(tables.stream().map(TableName::toString).toList()))
+                .set(SOURCES.SERVER_VERSION_NUM, serverVersionNum)
+                .set(SOURCES.DDL_CAPTURE_MODE, mode.name())
+                .set(SOURCES.UPDATED_AT, now)
+                .set(SOURCES.VERSION, SOURCES.VERSION.plus(1));
+        if (systemIdentifier != null) {
+            update = update.set(SOURCES.SYSTEM_IDENTIFIER, systemIdentifier);
+        }
+        if (tablesChanged) {
+            update = update.set(SOURCES.EPOCH, SOURCES.EPOCH.plus(1));
+        }
+        update.where(SOURCES.ID.eq(id.value())).execute();
+    }
+
+    void insertReport(SourceId id, ProbeReport report) {
+        db.insertInto(PROBE_REPORTS)
+                .set(PROBE_REPORTS.ID, UUID.randomUUID())
+                .set(PROBE_REPORTS.SOURCE_ID, id.value())
+                .set(PROBE_REPORTS.OUTCOME, report.outcome().name())
+                .set(PROBE_REPORTS.CHECKS, write(report.checks()))
+                .set(PROBE_REPORTS.SERVER_VERSION, report.serverVersion())
+                .set(PROBE_REPORTS.PROBED_AT, report.probedAt().atOffset(ZoneOffset.UTC))
+                .execute();
+    }
+
+    Optional<ProbeReport> latestReport(SourceId id) {
+        return db.selectFrom(PROBE_REPORTS)
+                .where(PROBE_REPORTS.SOURCE_ID.eq(id.value()))
+                .orderBy(PROBE_REPORTS.PROBED_AT.desc())
+                .limit(1)
+                .fetchOptional(r -> new ProbeReport(
+                        io.recall.coordinator.source.probe.CheckStatus.valueOf(r.getOutcome()),
+                        r.getProbedAt().toInstant(),
+                        r.getServerVersion(),
+                        read(
+                                r.getChecks(),
+                                new TypeReference<List<io.recall.coordinator.source.probe.ProbeCheck>>() {})));
+    }
+
+    private Source toSource(SourcesRecord r) {
+        Map<String, String> options = read(r.getConnectionOptions(), new TypeReference<Map<String, String>>() {});
+        var connection =
+                new ConnectionString(r.getHost(), r.getPort(), r.getDatabaseName(), r.getUsername(), null, options);
+        List<String> include = read(r.getTablePatterns(), new TypeReference<List<String>>() {});
+        List<String> exclude = read(r.getExcludedTables(), new TypeReference<List<String>>() {});
+        List<TableName> tables = read(r.getTables(), new TypeReference<List<String>>() {}).stream()
+                .map(TableName::parse)
+                .toList();
+        return new Source(
+                new SourceId(r.getId()),
+                r.getName(),
+                connection,
+                r.getPasswordCiphertext(),
+                TableSelection.of(include, exclude),
+                tables,
+                r.getSlotName(),
+                r.getPublicationName(),
+                r.getBaseBackupSchedule(),
+                r.getRetention() == null ? null : read(r.getRetention(), new TypeReference<Map<String, Object>>() {}),
+                r.getSystemIdentifier(),
+                r.getServerVersionNum(),
+                r.getDdlCaptureMode() == null ? null : DdlCaptureMode.valueOf(r.getDdlCaptureMode()),
+                SourceStatus.valueOf(r.getStatus()),
+                r.getStatusDetail(),
+                r.getPaused(),
+                r.getEpoch(),
+                r.getDurableLsn() == null ? null : new Lsn(r.getDurableLsn()),
+                r.getDurableCommitTime(),
+                r.getArchivedLsn() == null ? null : new Lsn(r.getArchivedLsn()),
+                r.getArchivedTime(),
+                r.getSlotLagBytes(),
+                r.getLastError(),
+                r.getCreatedAt(),
+                r.getUpdatedAt());
+    }
+
+    private JSONB write(Object value) {
+        try {
+            return JSONB.valueOf(json.writeValueAsString(value));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(
+                    "cannot serialise " + value.getClass().getSimpleName(), e);
+        }
+    }
+
+    private <T> T read(JSONB value, TypeReference<T> type) {
+        try {
+            return json.readValue(value.data(), type);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("corrupt JSON in the metadata database", e);
+        }
+    }
+}

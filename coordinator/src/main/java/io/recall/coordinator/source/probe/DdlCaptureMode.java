@@ -1,0 +1,9 @@
+package io.recall.coordinator.source.probe;
+
+/** How schema changes of a source are captured; chosen by the probe from what the role may do. */
+public enum DdlCaptureMode {
+    /** Event triggers record each DDL's resulting state in the stream (needs superuser on PostgreSQL 13-17). */
+    EVENT_TRIGGER,
+    /** No event triggers: schema snapshots taken and compared at boundaries (managed services). */
+    SNAPSHOT_DIFF
+}
