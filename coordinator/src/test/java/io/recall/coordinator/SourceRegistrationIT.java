@@ -417,4 +417,25 @@ class SourceRegistrationIT extends CoordinatorIT {
                         .asText())
                 .isEqualTo("PASS");
     }
+
+    @Test
+    void clientToolsOlderThanTheServerAreAFailNamingTheClientNeeded() {
+        PostgresCluster pg17 = PostgresCluster.shared(PgVersion.V17);
+        SourceDb src = sourceDb(pg17, "CREATE TABLE t (id int PRIMARY KEY)");
+
+        Api.Response r = admin().post("/api/v1/sources", body("pg17-" + SEQ.incrementAndGet(), src.uri()));
+
+        // this machine's client tools are PostgreSQL 15: they cannot dump a 17 server
+        assertThat(r.status()).as(r.body()).isEqualTo(422);
+        JsonNode dump = check(r.json().get("report"), "pg_dump_version");
+        assertThat(dump.get("status").asText()).isEqualTo("FAIL");
+        assertThat(dump.get("found").asText()).contains("older than the server");
+        assertThat(dump.get("fix").asText()).contains("postgresql-client-17");
+        assertThat(check(r.json().get("report"), "server_version").get("status").asText())
+                .isEqualTo("PASS");
+        assertThat(check(r.json().get("report"), "replication_connection")
+                        .get("status")
+                        .asText())
+                .isEqualTo("PASS");
+    }
 }
