@@ -4,6 +4,7 @@ import static io.recall.coordinator.source.probe.ProbeCheck.fail;
 import static io.recall.coordinator.source.probe.ProbeCheck.pass;
 import static io.recall.coordinator.source.probe.ProbeCheck.warn;
 
+import io.recall.common.pg.ClientTools;
 import io.recall.common.pg.ConnectionString;
 import io.recall.common.pg.PgErrors;
 import io.recall.common.pg.SqlIdentifiers;

@@ -1,11 +1,17 @@
 package io.recall.coordinator.config;
 
 import io.recall.common.crypto.SecretCipher;
+import io.recall.common.pg.ClientTools;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 @Configuration(proxyBeanMethods = false)
-class SecretsConfiguration {
+class CoordinatorConfiguration {
+
+    @Bean
+    ClientTools clientTools(RecallProperties properties) {
+        return new ClientTools(properties.tools().binDir());
+    }
 
     @Bean
     SecretCipher secretCipher(RecallProperties properties) {

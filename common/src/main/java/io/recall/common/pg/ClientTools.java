@@ -1,6 +1,5 @@
-package io.recall.coordinator.source.probe;
+package io.recall.common.pg;
 
-import io.recall.coordinator.config.RecallProperties;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,13 +12,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.springframework.stereotype.Component;
 
 /**
- * Finds the local PostgreSQL client tools and their major versions. Order: {@code recall.tools.bin-dir}, then
+ * Finds the local PostgreSQL client tools and their major versions. Order: the configured directory, then
  * {@code PATH}, then the newest {@code /usr/lib/postgresql/<major>/bin}. Thread-safe; versions are cached per path.
  */
-@Component
 public class ClientTools {
 
     /** A tool found on this host, with its major version. */
@@ -30,8 +27,9 @@ public class ClientTools {
     private final Path configuredBinDir;
     private final Map<Path, Tool> cache = new ConcurrentHashMap<>();
 
-    public ClientTools(RecallProperties properties) {
-        this.configuredBinDir = properties.tools().binDir();
+    /** @param configuredBinDir where pg_dump and friends live; null to search PATH and the Debian layout */
+    public ClientTools(Path configuredBinDir) {
+        this.configuredBinDir = configuredBinDir;
     }
 
     /** The tool, or empty when it is not installed where Recall looks. */
