@@ -1,0 +1,108 @@
+package io.recall.worker.capture;
+
+import io.recall.common.crypto.SecretCipher;
+import io.recall.common.storage.BlobStore;
+import io.recall.worker.backup.BaseBackupTaker;
+import io.recall.worker.config.WorkerProperties;
+import java.time.Clock;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.kafka.KafkaProperties;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Wires the capture role: its producer, its group membership on the sources topic, and its start and stop. */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnProperty(name = "recall.capture.enabled", havingValue = "true", matchIfMissing = true)
+class CaptureConfiguration {
+
+    /** Consumer group of every capture worker on the sources topic. */
+    static final String GROUP = "recall-capture";
+
+    @Bean(destroyMethod = "close")
+    ChangeProducer changeProducer(KafkaProperties kafka, WorkerProperties properties) {
+        Map<String, Object> config = kafka.buildProducerProperties(null);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+        // retry for as long as it takes; while Kafka is away, send() blocks and capture stops reading the slot
+        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 60_000);
+        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_000_000);
+        return new ChangeProducer(
+                new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer()), properties.topics());
+    }
+
+    @Bean
+    SmartLifecycle captureRunner(
+            KafkaProperties kafka,
+            WorkerProperties properties,
+            SecretCipher cipher,
+            ChangeProducer producer,
+            BlobStore store,
+            BaseBackupTaker backups,
+            Clock clock) {
+        return new SmartLifecycle() {
+            private CaptureManager manager;
+            private Thread thread;
+
+            @Override
+            public void start() {
+                Map<String, Object> config = kafka.buildConsumerProperties(null);
+                config.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
+                config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+                config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+                config.put(ConsumerConfig.CLIENT_ID_CONFIG, "capture-" + workerId(properties));
+                manager = new CaptureManager(
+                        new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer()),
+                        properties,
+                        cipher,
+                        producer,
+                        store,
+                        backups,
+                        workerId(properties),
+                        clock);
+                thread = Thread.ofPlatform().name("capture-assignment").start(manager);
+            }
+
+            @Override
+            public void stop() {
+                manager.close();
+                try {
+                    thread.join(60_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+
+            @Override
+            public boolean isRunning() {
+                return thread != null && thread.isAlive();
+            }
+        };
+    }
+
+    static String workerId(WorkerProperties properties) {
+        if (properties.workerId() != null && !properties.workerId().isBlank()) {
+            return properties.workerId();
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "worker-" + UUID.randomUUID();
+        }
+    }
+}

@@ -1,0 +1,612 @@
+package io.recall.worker.capture;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.recall.common.Lsn;
+import io.recall.common.pg.SqlIdentifiers;
+import io.recall.common.storage.BlobNotFoundException;
+import io.recall.common.storage.BlobStore;
+import io.recall.schemas.catalog.BaseBackupCompleted;
+import io.recall.schemas.catalog.BaseBackupFailed;
+import io.recall.schemas.catalog.CaptureState;
+import io.recall.schemas.catalog.GapDetected;
+import io.recall.schemas.catalog.SourceStatusReport;
+import io.recall.schemas.change.ChangeEnvelope;
+import io.recall.schemas.change.Heartbeat;
+import io.recall.schemas.change.SequenceValue;
+import io.recall.schemas.change.SequenceValues;
+import io.recall.worker.backup.BaseBackupTaker;
+import io.recall.worker.capture.pgoutput.PgOutputDecoder;
+import io.recall.worker.config.WorkerProperties;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.postgresql.PGConnection;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+import org.postgresql.replication.ReplicationSlotInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Captures one source: makes sure its publication and slot exist (creating the slot with an exported snapshot and
+ * taking the base backup under it), then streams pgoutput into {@code recall.changes}.
+ *
+ * <p><b>Acknowledgement contract (I1).</b> The slot's flushed LSN is only ever set to the end LSN of a transaction
+ * whose every record Kafka has acknowledged (acks=all, idempotent producer), or to a keepalive position carried by a
+ * heartbeat record Kafka has acknowledged while no transaction was open or unacknowledged. Kafka runs the callbacks
+ * of one partition in send order, so "acknowledged up to" is a single moving watermark.
+ *
+ * <p>Threading: {@link #run()} runs on its own (virtual) thread; {@link #stop()} may be called from any thread.
+ * The replication stream is used only by the running thread.
+ */
+final class CaptureSession implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(CaptureSession.class);
+
+    private final SourceSpec spec;
+    private final WorkerProperties.Capture settings;
+    private final ChangeProducer producer;
+    private final BlobStore store;
+    private final BaseBackupTaker backups;
+    private final String workerId;
+    private final Clock clock;
+    private final ObjectMapper json = new ObjectMapper();
+    private volatile boolean stopped;
+    private volatile Thread thread;
+
+    // written by Kafka callbacks, read by the stream thread
+    private final AtomicReference<Lsn> acknowledged = new AtomicReference<>(Lsn.INVALID);
+    private final AtomicReference<Instant> acknowledgedCommitTime = new AtomicReference<>();
+    private final AtomicLong unacknowledged = new AtomicLong();
+    private final AtomicReference<Exception> sendFailure = new AtomicReference<>();
+
+    CaptureSession(
+            SourceSpec spec,
+            WorkerProperties.Capture settings,
+            ChangeProducer producer,
+            BlobStore store,
+            BaseBackupTaker backups,
+            String workerId,
+            Clock clock) {
+        this.spec = spec;
+        this.settings = settings;
+        this.producer = producer;
+        this.store = store;
+        this.backups = backups;
+        this.workerId = workerId;
+        this.clock = clock;
+    }
+
+    SourceSpec spec() {
+        return spec;
+    }
+
+    /** Asks the session to end: it confirms what Kafka acknowledged, closes its connections and releases the slot. */
+    void stop() {
+        stopped = true;
+        Thread t = thread;
+        if (t != null) {
+            t.interrupt();
+        }
+    }
+
+    /** Waits for {@link #run()} to return after {@link #stop()}. */
+    boolean awaitStopped(long millis) throws InterruptedException {
+        Thread t = thread;
+        return t == null || t.join(java.time.Duration.ofMillis(millis));
+    }
+
+    @Override
+    public void run() {
+        thread = Thread.currentThread();
+        try (var m1 = MDC.putCloseable("source", spec.id().toString());
+                var m2 = MDC.putCloseable("slot", spec.slotName())) {
+            while (!stopped) {
+                try {
+                    runOnce();
+                } catch (SlotInUseException e) {
+                    log.info("slot {} is held by another connection; retrying in {}", spec.slotName(), settings.slotRetry());
+                    report(CaptureState.WAITING_FOR_SLOT, e.getMessage());
+                    pause(settings.slotRetry().toMillis());
+                } catch (InterruptedException e) {
+                    if (!stopped) {
+                        log.warn("capture interrupted", e);
+                    }
+                } catch (Exception e) {
+                    if (stopped) {
+                        break;
+                    }
+                    log.warn("capture of {} failed, retrying in {}: {}", spec.name(), settings.slotRetry(), e.toString());
+                    report(CaptureState.ERROR, String.valueOf(e.getMessage()));
+                    pause(settings.slotRetry().toMillis());
+                }
+            }
+        } finally {
+            log.info("capture of {} stopped", spec.name());
+        }
+    }
+
+    private void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            // stop() interrupts; the loop checks the flag
+        }
+    }
+
+    private void runOnce() throws SQLException, InterruptedException, IOException {
+        sendFailure.set(null);
+        try (Connection sql = connect(false);
+                Connection replication = connect(true)) {
+            int versionNum = Integer.parseInt(single(sql, "SHOW server_version_num"));
+            String version = single(sql, "SHOW server_version");
+            ensurePublication(sql);
+            SlotRow slot = slot(sql);
+            CaptureStateFile state = readState();
+            Lsn start;
+            if (slot != null && slot.lost) {
+                gap(slot.confirmedFlush, "replication slot " + spec.slotName() + " lost its WAL (wal_status = lost)");
+                dropSlot(sql);
+                slot = null;
+            }
+            if (slot != null && (state == null || !state.ready(spec.slotName()))) {
+                log.info("slot {} exists without a finished base backup behind it: starting over", spec.slotName());
+                dropSlot(sql);
+                slot = null;
+            }
+            if (slot == null) {
+                if (state != null && state.ready(spec.slotName())) {
+                    gap(Lsn.parse(state.consistentLsn()), "replication slot " + spec.slotName() + " disappeared");
+                }
+                start = createSlotAndBackup(sql, replication, version, versionNum, state == null ? "INITIAL" : "AFTER_GAP");
+            } else {
+                start = slot.confirmedFlush;
+            }
+            acknowledged.set(start);
+            if (spec.paused()) {
+                waitWhilePaused(sql);
+                return;
+            }
+            stream(sql, replication, start, versionNum);
+        }
+    }
+
+    // ---------------------------------------------------------------- setup
+
+    private Connection connect(boolean replication) throws SQLException {
+        Properties p = spec.connection().jdbcProperties();
+        p.setProperty("ApplicationName", "recall-capture");
+        p.setProperty("tcpKeepAlive", "true");
+        if (replication) {
+            p.setProperty("replication", "database");
+            p.setProperty("preferQueryMode", "simple");
+            p.setProperty("assumeMinServerVersion", "10");
+        }
+        return DriverManager.getConnection(spec.connection().jdbcUrl(), p);
+    }
+
+    private void ensurePublication(Connection sql) throws SQLException {
+        String tables = String.join(", ", spec.tables().stream().map(CaptureSession::quotedTable).toList());
+        boolean exists;
+        try (PreparedStatement ps = sql.prepareStatement("SELECT 1 FROM pg_publication WHERE pubname = ?")) {
+            ps.setString(1, spec.publicationName());
+            try (ResultSet rs = ps.executeQuery()) {
+                exists = rs.next();
+            }
+        }
+        try (Statement st = sql.createStatement()) {
+            String pub = SqlIdentifiers.quote(spec.publicationName());
+            if (!exists) {
+                st.execute("CREATE PUBLICATION " + pub + " FOR TABLE " + tables
+                        + " WITH (publish_via_partition_root = false)");
+                log.info("created publication {} for {} tables", spec.publicationName(), spec.tables().size());
+            } else {
+                st.execute("ALTER PUBLICATION " + pub + " SET TABLE " + tables);
+            }
+        }
+    }
+
+    /** {@code schema.table} as TableName prints it, back to a quoted SQL name. */
+    static String quotedTable(String displayName) {
+        List<String> parts = splitQualified(displayName);
+        return SqlIdentifiers.qualified(parts.get(0), parts.get(1));
+    }
+
+    static List<String> splitQualified(String name) {
+        List<String> parts = new ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '"') {
+                if (quoted && i + 1 < name.length() && name.charAt(i + 1) == '"') {
+                    cur.append('"');
+                    i++;
+                } else {
+                    quoted = !quoted;
+                }
+            } else if (c == '.' && !quoted) {
+                parts.add(cur.toString());
+                cur.setLength(0);
+            } else {
+                cur.append(c);
+            }
+        }
+        parts.add(cur.toString());
+        if (parts.size() != 2) {
+            throw new IllegalArgumentException("not a schema-qualified table name: " + name);
+        }
+        return parts;
+    }
+
+    private record SlotRow(boolean active, Lsn confirmedFlush, Lsn restartLsn, boolean lost) {}
+
+    private SlotRow slot(Connection sql) throws SQLException {
+        try (PreparedStatement ps = sql.prepareStatement(
+                "SELECT active, confirmed_flush_lsn::text, restart_lsn::text, wal_status FROM pg_replication_slots"
+                        + " WHERE slot_name = ?")) {
+            ps.setString(1, spec.slotName());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                String flush = rs.getString(2);
+                String restart = rs.getString(3);
+                return new SlotRow(
+                        rs.getBoolean(1),
+                        flush == null ? Lsn.INVALID : Lsn.parse(flush),
+                        restart == null ? Lsn.INVALID : Lsn.parse(restart),
+                        "lost".equals(rs.getString(4)) || restart == null);
+            }
+        }
+    }
+
+    private void dropSlot(Connection sql) throws SQLException {
+        try (PreparedStatement ps = sql.prepareStatement(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, spec.slotName());
+            ps.execute();
+        } catch (SQLException e) {
+            if ("55006".equals(e.getSQLState())) {
+                throw new SlotInUseException(e.getMessage());
+            }
+            throw e;
+        }
+    }
+
+    /** What {@code capture-state.json} says, or null when there is none. */
+    record CaptureStateFile(String slotName, String state, String consistentLsn, String backupId) {
+        boolean ready(String slot) {
+            return "READY".equals(state) && slot.equals(slotName);
+        }
+    }
+
+    private CaptureStateFile readState() throws IOException {
+        try (InputStream in = store.open(stateKey())) {
+            return json.readValue(in, CaptureStateFile.class);
+        } catch (BlobNotFoundException e) {
+            return null;
+        }
+    }
+
+    private void writeState(String state, Lsn consistent, String backupId) throws IOException {
+        store.put(stateKey(), json.writeValueAsBytes(new CaptureStateFile(
+                spec.slotName(), state, consistent == null ? null : consistent.toString(), backupId)));
+    }
+
+    private String stateKey() {
+        return "sources/" + spec.id() + "/capture-state.json";
+    }
+
+    /**
+     * Creates the slot with an exported snapshot and, while the replication connection stays idle, dumps the
+     * database under it. Returns the slot's consistent point: replay begins there.
+     */
+    private Lsn createSlotAndBackup(Connection sql, Connection replication, String version, int versionNum, String reason)
+            throws SQLException, IOException {
+        writeState("CREATING", null, null);
+        report(CaptureState.BASE_BACKUP, null);
+        ReplicationSlotInfo info;
+        try (Statement st = replication.createStatement()) {
+            st.setQueryTimeout((int) settings.slotCreationTimeout().toSeconds());
+            info = replication.unwrap(PGConnection.class)
+                    .getReplicationAPI()
+                    .createReplicationSlot()
+                    .logical()
+                    .withSlotName(spec.slotName())
+                    .withOutputPlugin("pgoutput")
+                    .make();
+        }
+        Lsn consistent = new Lsn(info.getConsistentPoint().asLong());
+        Instant snapshotTime = Instant.parse(single(sql, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC',"
+                + " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
+        log.info("created slot {} at consistent point {} (snapshot {})", spec.slotName(), consistent, info.getSnapshotName());
+        List<String> others = otherTables(sql);
+        BaseBackupTaker.Result result;
+        try {
+            result = backups.take(
+                    spec.id(),
+                    spec.connection(),
+                    info.getSnapshotName(),
+                    consistent,
+                    snapshotTime,
+                    version,
+                    versionNum,
+                    spec.tables(),
+                    others);
+        } catch (RuntimeException e) {
+            publishCatalog(new BaseBackupFailed("unknown", String.valueOf(e.getMessage())));
+            throw e;
+        }
+        writeState("READY", consistent, result.backupId());
+        publishCatalog(BaseBackupCompleted.newBuilder()
+                .setBackupId(result.backupId())
+                .setConsistentLsn(consistent.value())
+                .setSnapshotTime(TransactionAssembler.micros(snapshotTime))
+                .setServerVersion(version)
+                .setStoragePrefix(result.prefix())
+                .setTotalBytes(result.totalBytes())
+                .setManifestSha256(result.manifestSha256())
+                .setReason(reason)
+                .build());
+        return consistent;
+    }
+
+    /** Every table not captured, as pg_dump patterns: their definitions are dumped, their data is not. */
+    private List<String> otherTables(Connection sql) throws SQLException {
+        List<String> captured = spec.tables().stream().map(CaptureSession::splitQualified).map(p -> p.get(0) + "\0" + p.get(1)).toList();
+        List<String> out = new ArrayList<>();
+        try (Statement st = sql.createStatement();
+                ResultSet rs = st.executeQuery(
+                        """
+                        SELECT n.nspname, c.relname, c.relispartition,
+                               (SELECT pn.nspname || chr(0) || pc.relname FROM pg_partition_root(c.oid) r(oid)
+                                  JOIN pg_class pc ON pc.oid = r.oid JOIN pg_namespace pn ON pn.oid = pc.relnamespace)
+                          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                         WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                           AND n.nspname NOT LIKE 'pg\\_%'""")) {
+            while (rs.next()) {
+                String key = rs.getString(1) + "\0" + rs.getString(2);
+                String root = rs.getString(4);
+                boolean capturedViaRoot = rs.getBoolean(3) && root != null && captured.contains(root);
+                if (!captured.contains(key) && !capturedViaRoot) {
+                    out.add(BaseBackupTaker.pattern(rs.getString(1)) + "." + BaseBackupTaker.pattern(rs.getString(2)));
+                }
+            }
+        }
+        return out;
+    }
+
+    private void gap(Lsn from, String reason) {
+        log.warn("gap in the change stream of {}: {}", spec.name(), reason);
+        publishCatalog(GapDetected.newBuilder().setFromLsn(from.value()).setToLsn(null).setReason(reason).build());
+    }
+
+    private void waitWhilePaused(Connection sql) throws SQLException, InterruptedException {
+        while (!stopped) {
+            Long retained = retainedWal(sql);
+            publishCatalog(status(CaptureState.PAUSED, null, retained, retained));
+            Thread.sleep(settings.statusInterval().toMillis());
+        }
+    }
+
+    private Long retainedWal(Connection sql) throws SQLException {
+        try (PreparedStatement ps = sql.prepareStatement(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint FROM pg_replication_slots"
+                        + " WHERE slot_name = ?")) {
+            ps.setString(1, spec.slotName());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : null;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- streaming
+
+    private void stream(Connection sql, Connection replication, Lsn start, int versionNum)
+            throws SQLException, InterruptedException {
+        var builder = replication.unwrap(PGConnection.class)
+                .getReplicationAPI()
+                .replicationStream()
+                .logical()
+                .withSlotName(spec.slotName())
+                .withStartPosition(LogSequenceNumber.valueOf(start.value()))
+                .withSlotOption("proto_version", "1")
+                .withSlotOption("publication_names", spec.publicationName())
+                .withStatusInterval((int) settings.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
+        if (versionNum >= 140000) {
+            builder = builder.withSlotOption("messages", "true");
+        }
+        PGReplicationStream stream;
+        try {
+            stream = builder.start();
+        } catch (SQLException e) {
+            if ("55006".equals(e.getSQLState())) {
+                throw new SlotInUseException(e.getMessage());
+            }
+            throw e;
+        }
+        log.info("streaming {} from {}", spec.slotName(), start);
+        report(CaptureState.STREAMING, null);
+        TransactionAssembler assembler =
+                new TransactionAssembler(spec.id(), spec.epoch(), settings.maxChunkBytes(), this::send);
+        Lsn confirmed = start;
+        long nextStatus = 0;
+        long nextSequences = System.nanoTime();
+        long idleSleep = 1;
+        try {
+            while (!stopped) {
+                Exception failure = sendFailure.get();
+                if (failure != null) {
+                    throw new IllegalStateException("Kafka did not take a record: " + failure.getMessage(), failure);
+                }
+                ByteBuffer message = stream.readPending();
+                if (message != null) {
+                    idleSleep = 1;
+                    assembler.accept(PgOutputDecoder.decode(message));
+                    continue;
+                }
+                // nothing pending: confirm, heartbeat, sequences, status
+                Lsn ack = acknowledged.get();
+                if (!assembler.inTransaction() && unacknowledged.get() == 0) {
+                    Lsn received = new Lsn(stream.getLastReceiveLSN().asLong());
+                    if (received.isAfter(ack)) {
+                        sendHeartbeat(received);
+                    }
+                }
+                if (ack.isAfter(confirmed)) {
+                    LogSequenceNumber lsn = LogSequenceNumber.valueOf(ack.value());
+                    stream.setFlushedLSN(lsn);
+                    stream.setAppliedLSN(lsn);
+                    stream.forceUpdateStatus();
+                    confirmed = ack;
+                }
+                long now = System.nanoTime();
+                if (now >= nextSequences && !assembler.inTransaction()) {
+                    sendSequences(sql);
+                    nextSequences = now + settings.sequenceInterval().toNanos();
+                }
+                if (now >= nextStatus) {
+                    publishCatalog(status(CaptureState.STREAMING, null, null, slotLag(sql)));
+                    nextStatus = now + settings.statusInterval().toNanos();
+                }
+                Thread.sleep(idleSleep);
+                idleSleep = Math.min(idleSleep * 2, 200);
+            }
+        } finally {
+            try {
+                Lsn ack = acknowledged.get();
+                if (ack.isAfter(confirmed)) {
+                    stream.setFlushedLSN(LogSequenceNumber.valueOf(ack.value()));
+                    stream.setAppliedLSN(LogSequenceNumber.valueOf(ack.value()));
+                    stream.forceUpdateStatus();
+                }
+                stream.close();
+            } catch (SQLException e) {
+                log.debug("closing the replication stream: {}", e.toString());
+            }
+        }
+    }
+
+    private void send(TransactionAssembler.Emitted e) {
+        unacknowledged.incrementAndGet();
+        producer.sendChange(spec.id(), e.envelope(), (metadata, exception) -> {
+            if (exception != null) {
+                sendFailure.compareAndSet(null, exception);
+                return;
+            }
+            if (e.lastOfTransaction()) {
+                acknowledged.accumulateAndGet(e.endLsn(), (a, b) -> a.compareTo(b) >= 0 ? a : b);
+                acknowledgedCommitTime.set(Instant.ofEpochSecond(0, 1000L * ((io.recall.schemas.change.TransactionChunk) e.envelope().getBody()).getCommitTime()));
+            }
+            unacknowledged.decrementAndGet();
+        });
+    }
+
+    private void sendHeartbeat(Lsn walEnd) {
+        unacknowledged.incrementAndGet();
+        ChangeEnvelope heartbeat = ChangeEnvelope.newBuilder()
+                .setSourceId(spec.id().toString())
+                .setCaptureEpoch(spec.epoch())
+                .setBody(new Heartbeat(walEnd.value(), TransactionAssembler.micros(clock.instant())))
+                .build();
+        producer.sendChange(spec.id(), heartbeat, (metadata, exception) -> {
+            if (exception != null) {
+                sendFailure.compareAndSet(null, exception);
+                return;
+            }
+            acknowledged.accumulateAndGet(walEnd, (a, b) -> a.compareTo(b) >= 0 ? a : b);
+            unacknowledged.decrementAndGet();
+        });
+    }
+
+    /** Reads the LSN first, then every sequence: each value is at least its value at that LSN. */
+    private void sendSequences(Connection sql) throws SQLException {
+        Lsn lsn = Lsn.parse(single(sql, "SELECT pg_current_wal_lsn()::text"));
+        List<SequenceValue> values = new ArrayList<>();
+        try (Statement st = sql.createStatement();
+                ResultSet rs = st.executeQuery(
+                        "SELECT schemaname, sequencename, COALESCE(last_value, start_value), last_value IS NOT NULL"
+                                + " FROM pg_sequences WHERE has_sequence_privilege(format('%I.%I', schemaname,"
+                                + " sequencename), 'SELECT') ORDER BY 1, 2")) {
+            while (rs.next()) {
+                values.add(new SequenceValue(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getBoolean(4)));
+            }
+        }
+        ChangeEnvelope record = ChangeEnvelope.newBuilder()
+                .setSourceId(spec.id().toString())
+                .setCaptureEpoch(spec.epoch())
+                .setBody(new SequenceValues(lsn.value(), TransactionAssembler.micros(clock.instant()), values))
+                .build();
+        producer.sendChange(spec.id(), record, (metadata, exception) -> {
+            if (exception != null) {
+                sendFailure.compareAndSet(null, exception);
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- reports
+
+    private void report(CaptureState state, String error) {
+        publishCatalog(status(state, error, null, null));
+    }
+
+    /** Bytes of WAL between the server's position and what the slot has confirmed. */
+    private Long slotLag(Connection sql) throws SQLException {
+        try (PreparedStatement ps = sql.prepareStatement(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint FROM pg_replication_slots"
+                        + " WHERE slot_name = ?")) {
+            ps.setString(1, spec.slotName());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : null;
+            }
+        }
+    }
+
+    private SourceStatusReport status(CaptureState state, String error, Long retained, Long lag) {
+        Lsn durable = acknowledged.get();
+        Instant commitTime = acknowledgedCommitTime.get();
+        return SourceStatusReport.newBuilder()
+                .setState(state)
+                .setDurableLsn(durable.isValid() ? durable.value() : null)
+                .setDurableCommitTime(commitTime == null ? null : TransactionAssembler.micros(commitTime))
+                .setSlotLagBytes(lag)
+                .setRetainedWalBytes(retained)
+                .setLastError(error)
+                .build();
+    }
+
+    private void publishCatalog(Object body) {
+        producer.sendCatalog(spec.id(), workerId, clock.instant(), body);
+    }
+
+    private static String single(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /** Another connection streams the slot: not a failure, wait and retry (the slot is the fence). */
+    static final class SlotInUseException extends RuntimeException {
+        SlotInUseException(String message) {
+            super(message);
+        }
+    }
+}

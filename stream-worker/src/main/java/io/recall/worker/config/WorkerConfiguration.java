@@ -1,0 +1,90 @@
+package io.recall.worker.config;
+
+import io.recall.common.crypto.SecretCipher;
+import io.recall.common.pg.ClientTools;
+import io.recall.common.storage.BlobStore;
+import io.recall.common.storage.BlobStores;
+import io.recall.common.storage.StorageSettings;
+import io.recall.worker.backup.BaseBackupTaker;
+import java.time.Clock;
+import java.util.Map;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Beans every role of the stream worker shares: secrets, storage, client tools, topics. */
+@Configuration(proxyBeanMethods = false)
+class WorkerConfiguration {
+
+    @Bean
+    Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    @Bean
+    SecretCipher secretCipher(WorkerProperties properties) {
+        var s = properties.secrets();
+        if (s.keys().isEmpty() || s.activeKeyId() == null || s.activeKeyId().isBlank()) {
+            throw new IllegalStateException("recall.secrets.keys and recall.secrets.active-key-id must be the"
+                    + " coordinator's keyring: source passwords arrive encrypted with it");
+        }
+        return new SecretCipher(s.keys(), s.activeKeyId());
+    }
+
+    @Bean
+    ClientTools clientTools(WorkerProperties properties) {
+        return new ClientTools(properties.tools().binDir());
+    }
+
+    @Bean(destroyMethod = "close")
+    BlobStore blobStore(WorkerProperties properties) {
+        return BlobStores.open(storageSettings(properties.storage()));
+    }
+
+    static StorageSettings storageSettings(WorkerProperties.Storage s) {
+        return switch (s.type().toLowerCase(java.util.Locale.ROOT)) {
+            case "local" -> StorageSettings.local(s.localRoot());
+            case "s3" -> new StorageSettings(
+                    StorageSettings.Type.S3,
+                    null,
+                    s.bucket(),
+                    s.prefix(),
+                    s.endpoint(),
+                    s.region(),
+                    s.pathStyle(),
+                    s.accessKey(),
+                    s.secretKey(),
+                    StorageSettings.ServerSideEncryption.valueOf(s.serverSideEncryption().toUpperCase(java.util.Locale.ROOT)),
+                    s.kmsKeyId(),
+                    s.partSizeBytes());
+            default -> throw new IllegalStateException("recall.storage.type must be local or s3, not '" + s.type() + "'");
+        };
+    }
+
+    @Bean
+    BaseBackupTaker baseBackupTaker(BlobStore store, ClientTools tools, Clock clock) {
+        return new BaseBackupTaker(store, tools, clock);
+    }
+
+    @Bean
+    NewTopic sourcesTopic(WorkerProperties p) {
+        return new NewTopic(p.topics().sources(), p.topics().sourcesPartitions(), p.topics().replicationFactor())
+                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+    }
+
+    @Bean
+    NewTopic changesTopic(WorkerProperties p) {
+        return new NewTopic(p.topics().changes(), p.topics().changesPartitions(), p.topics().replicationFactor())
+                .configs(Map.of(
+                        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+                        TopicConfig.RETENTION_MS_CONFIG, Long.toString(7L * 24 * 3600 * 1000),
+                        TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "2097152"));
+    }
+
+    @Bean
+    NewTopic catalogTopic(WorkerProperties p) {
+        return new NewTopic(p.topics().catalog(), p.topics().changesPartitions(), p.topics().replicationFactor())
+                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE));
+    }
+}

@@ -1,0 +1,93 @@
+package io.recall.worker.config;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * The stream worker's configuration ({@code recall.*}), validated at start-up.
+ *
+ * @param workerId names this worker in reports; defaults to the host name
+ */
+@Validated
+@ConfigurationProperties("recall")
+public record WorkerProperties(
+        String workerId,
+        @Valid @DefaultValue Topics topics,
+        @Valid @DefaultValue Capture capture,
+        @Valid @DefaultValue Storage storage,
+        @Valid @DefaultValue Secrets secrets,
+        @Valid @DefaultValue Tools tools) {
+
+    /**
+     * @param prefix put in front of every topic name
+     * @param sourcesPartitions partitions of the compacted sources topic: caps how many capture workers share sources
+     * @param changesPartitions partitions of the changes topic
+     * @param replicationFactor replication factor of topics Recall creates
+     */
+    public record Topics(
+            @NotNull @DefaultValue("recall.") String prefix,
+            @Min(1) @DefaultValue("64") int sourcesPartitions,
+            @Min(1) @DefaultValue("12") int changesPartitions,
+            @Min(1) @DefaultValue("1") short replicationFactor) {
+
+        public String sources() {
+            return prefix + "sources";
+        }
+
+        public String changes() {
+            return prefix + "changes";
+        }
+
+        public String catalog() {
+            return prefix + "catalog";
+        }
+    }
+
+    /**
+     * @param enabled run the capture role in this process
+     * @param maxChunkBytes upper bound of one change record's payload (Kafka's default request limit is ~1 MiB)
+     * @param statusInterval how often each source's status is reported on the catalog topic
+     * @param heartbeatInterval how often an idle source confirms the server's position and writes a heartbeat
+     * @param sequenceInterval how often sequence values are read
+     * @param slotRetry wait before retrying a slot held by another connection, or a failed session
+     * @param slotCreationTimeout how long creating a slot may wait for running transactions
+     */
+    public record Capture(
+            @DefaultValue("true") boolean enabled,
+            @Min(4096) @DefaultValue("262144") int maxChunkBytes,
+            @NotNull @DefaultValue("10s") Duration statusInterval,
+            @NotNull @DefaultValue("10s") Duration heartbeatInterval,
+            @NotNull @DefaultValue("30s") Duration sequenceInterval,
+            @NotNull @DefaultValue("5s") Duration slotRetry,
+            @NotNull @DefaultValue("5m") Duration slotCreationTimeout) {}
+
+    /** Where base backups and segments go: {@code type} local (under {@code localRoot}) or s3. */
+    public record Storage(
+            @NotBlank @DefaultValue("local") String type,
+            @DefaultValue("data/storage") Path localRoot,
+            String bucket,
+            @DefaultValue("") String prefix,
+            URI endpoint,
+            @DefaultValue("us-east-1") String region,
+            @DefaultValue("false") boolean pathStyle,
+            String accessKey,
+            String secretKey,
+            @DefaultValue("NONE") String serverSideEncryption,
+            String kmsKeyId,
+            @Min(5242880) @DefaultValue("16777216") int partSizeBytes) {}
+
+    /** The keyring shared with the coordinator: source passwords travel encrypted with it. */
+    public record Secrets(@NotNull @DefaultValue Map<String, String> keys, String activeKeyId) {}
+
+    /** @param binDir directory holding pg_dump; empty = PATH, then the newest /usr/lib/postgresql/N/bin */
+    public record Tools(Path binDir) {}
+}
