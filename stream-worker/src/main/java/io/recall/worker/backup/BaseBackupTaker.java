@@ -54,7 +54,13 @@ public final class BaseBackupTaker {
     }
 
     /** What a finished backup is, for the catalog event. */
-    public record Result(String backupId, String prefix, Lsn consistentLsn, Instant snapshotTime, long totalBytes, String manifestSha256) {}
+    public record Result(
+            String backupId,
+            String prefix,
+            Lsn consistentLsn,
+            Instant snapshotTime,
+            long totalBytes,
+            String manifestSha256) {}
 
     /** Storage prefix of a source's base backups. */
     public static String basePrefix(SourceId source) {

@@ -113,7 +113,11 @@ public final class CaptureManager implements Runnable, AutoCloseable {
                         }
                     } catch (RuntimeException e) {
                         // one bad record must not stop every other source: skip it, loudly
-                        log.error("skipping unreadable record at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(),
+                        log.error(
+                                "skipping unreadable record at {}-{}@{}: {}",
+                                r.topic(),
+                                r.partition(),
+                                r.offset(),
                                 e.toString());
                     }
                 }
@@ -135,12 +139,13 @@ public final class CaptureManager implements Runnable, AutoCloseable {
         try {
             s = SourceDesiredState.fromByteBuffer(ByteBuffer.wrap(value));
         } catch (java.io.IOException e) {
-            throw new IllegalStateException("unreadable record on " + properties.topics().sources(), e);
+            throw new IllegalStateException(
+                    "unreadable record on " + properties.topics().sources(), e);
         }
         SourceConnection c = s.getConnection();
         String password = c.getPasswordCiphertext() == null ? null : cipher.decrypt(c.getPasswordCiphertext());
-        ConnectionString cs = new ConnectionString(
-                c.getHost(), c.getPort(), c.getDatabase(), c.getUser(), password, c.getOptions());
+        ConnectionString cs =
+                new ConnectionString(c.getHost(), c.getPort(), c.getDatabase(), c.getUser(), password, c.getOptions());
         return new SourceSpec(
                 SourceId.parse(s.getSourceId()),
                 s.getName(),

@@ -14,6 +14,7 @@ import io.recall.schemas.change.ChangeEnvelope;
 import io.recall.schemas.change.Heartbeat;
 import io.recall.schemas.change.SequenceValue;
 import io.recall.schemas.change.SequenceValues;
+import io.recall.schemas.change.TransactionChunk;
 import io.recall.worker.backup.BaseBackupTaker;
 import io.recall.worker.capture.pgoutput.PgOutputDecoder;
 import io.recall.worker.config.WorkerProperties;
@@ -120,7 +121,10 @@ final class CaptureSession implements Runnable {
                 try {
                     runOnce();
                 } catch (SlotInUseException e) {
-                    log.info("slot {} is held by another connection; retrying in {}", spec.slotName(), settings.slotRetry());
+                    log.info(
+                            "slot {} is held by another connection; retrying in {}",
+                            spec.slotName(),
+                            settings.slotRetry());
                     report(CaptureState.WAITING_FOR_SLOT, e.getMessage());
                     pause(settings.slotRetry().toMillis());
                 } catch (InterruptedException e) {
@@ -131,7 +135,11 @@ final class CaptureSession implements Runnable {
                     if (stopped) {
                         break;
                     }
-                    log.warn("capture of {} failed, retrying in {}: {}", spec.name(), settings.slotRetry(), e.toString());
+                    log.warn(
+                            "capture of {} failed, retrying in {}: {}",
+                            spec.name(),
+                            settings.slotRetry(),
+                            e.toString());
                     report(CaptureState.ERROR, String.valueOf(e.getMessage()));
                     pause(settings.slotRetry().toMillis());
                 }
@@ -173,7 +181,8 @@ final class CaptureSession implements Runnable {
                 if (state != null && state.ready(spec.slotName())) {
                     gap(Lsn.parse(state.consistentLsn()), "replication slot " + spec.slotName() + " disappeared");
                 }
-                start = createSlotAndBackup(sql, replication, version, versionNum, state == null ? "INITIAL" : "AFTER_GAP");
+                start = createSlotAndBackup(
+                        sql, replication, version, versionNum, state == null ? "INITIAL" : "AFTER_GAP");
             } else {
                 start = slot.confirmedFlush;
             }
@@ -201,7 +210,8 @@ final class CaptureSession implements Runnable {
     }
 
     private void ensurePublication(Connection sql) throws SQLException {
-        String tables = String.join(", ", spec.tables().stream().map(CaptureSession::quotedTable).toList());
+        String tables = String.join(
+                ", ", spec.tables().stream().map(CaptureSession::quotedTable).toList());
         boolean exists;
         try (PreparedStatement ps = sql.prepareStatement("SELECT 1 FROM pg_publication WHERE pubname = ?")) {
             ps.setString(1, spec.publicationName());
@@ -214,7 +224,10 @@ final class CaptureSession implements Runnable {
             if (!exists) {
                 st.execute("CREATE PUBLICATION " + pub + " FOR TABLE " + tables
                         + " WITH (publish_via_partition_root = false)");
-                log.info("created publication {} for {} tables", spec.publicationName(), spec.tables().size());
+                log.info(
+                        "created publication {} for {} tables",
+                        spec.publicationName(),
+                        spec.tables().size());
             } else {
                 st.execute("ALTER PUBLICATION " + pub + " SET TABLE " + tables);
             }
@@ -305,8 +318,10 @@ final class CaptureSession implements Runnable {
     }
 
     private void writeState(String state, Lsn consistent, String backupId) throws IOException {
-        store.put(stateKey(), json.writeValueAsBytes(new CaptureStateFile(
-                spec.slotName(), state, consistent == null ? null : consistent.toString(), backupId)));
+        store.put(
+                stateKey(),
+                json.writeValueAsBytes(new CaptureStateFile(
+                        spec.slotName(), state, consistent == null ? null : consistent.toString(), backupId)));
     }
 
     private String stateKey() {
@@ -317,14 +332,16 @@ final class CaptureSession implements Runnable {
      * Creates the slot with an exported snapshot and, while the replication connection stays idle, dumps the
      * database under it. Returns the slot's consistent point: replay begins there.
      */
-    private Lsn createSlotAndBackup(Connection sql, Connection replication, String version, int versionNum, String reason)
+    private Lsn createSlotAndBackup(
+            Connection sql, Connection replication, String version, int versionNum, String reason)
             throws SQLException, IOException {
         writeState("CREATING", null, null);
         report(CaptureState.BASE_BACKUP, null);
         ReplicationSlotInfo info;
         try (Statement st = replication.createStatement()) {
             st.setQueryTimeout((int) settings.slotCreationTimeout().toSeconds());
-            info = replication.unwrap(PGConnection.class)
+            info = replication
+                    .unwrap(PGConnection.class)
                     .getReplicationAPI()
                     .createReplicationSlot()
                     .logical()
@@ -333,9 +350,13 @@ final class CaptureSession implements Runnable {
                     .make();
         }
         Lsn consistent = new Lsn(info.getConsistentPoint().asLong());
-        Instant snapshotTime = Instant.parse(single(sql, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC',"
-                + " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
-        log.info("created slot {} at consistent point {} (snapshot {})", spec.slotName(), consistent, info.getSnapshotName());
+        Instant snapshotTime = Instant.parse(single(
+                sql, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC'," + " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
+        log.info(
+                "created slot {} at consistent point {} (snapshot {})",
+                spec.slotName(),
+                consistent,
+                info.getSnapshotName());
         List<String> others = otherTables(sql);
         BaseBackupTaker.Result result;
         try {
@@ -357,7 +378,7 @@ final class CaptureSession implements Runnable {
         publishCatalog(BaseBackupCompleted.newBuilder()
                 .setBackupId(result.backupId())
                 .setConsistentLsn(consistent.value())
-                .setSnapshotTime(TransactionAssembler.micros(snapshotTime))
+                .setSnapshotTime(snapshotTime)
                 .setServerVersion(version)
                 .setStoragePrefix(result.prefix())
                 .setTotalBytes(result.totalBytes())
@@ -369,20 +390,26 @@ final class CaptureSession implements Runnable {
 
     /** Every table not captured, as pg_dump patterns: their definitions are dumped, their data is not. */
     private List<String> otherTables(Connection sql) throws SQLException {
-        List<String> captured = spec.tables().stream().map(CaptureSession::splitQualified).map(p -> p.get(0) + "\0" + p.get(1)).toList();
+        List<String> captured = spec.tables().stream()
+                .map(CaptureSession::splitQualified)
+                .map(p -> p.get(0) + "\0" + p.get(1))
+                .toList();
         List<String> out = new ArrayList<>();
         try (Statement st = sql.createStatement();
-                ResultSet rs = st.executeQuery(
-                        """
-                        SELECT n.nspname, c.relname, c.relispartition,
-                               (SELECT pn.nspname || chr(0) || pc.relname FROM pg_partition_root(c.oid) r(oid)
-                                  JOIN pg_class pc ON pc.oid = r.oid JOIN pg_namespace pn ON pn.oid = pc.relnamespace)
+                ResultSet rs = st.executeQuery("""
+                        SELECT n.nspname, c.relname, c.relispartition, root.nspname, root.relname
                           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                          LEFT JOIN LATERAL (SELECT pn.nspname, pc.relname
+                                               FROM pg_partition_root(c.oid) r(oid)
+                                               JOIN pg_class pc ON pc.oid = r.oid
+                                               JOIN pg_namespace pn ON pn.oid = pc.relnamespace) root ON c.relispartition
                          WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-                           AND n.nspname NOT LIKE 'pg\\_%'""")) {
+                           AND n.nspname NOT LIKE 'pg\\_%'
+                           AND c.relpersistence <> 't'
+                        """)) {
             while (rs.next()) {
                 String key = rs.getString(1) + "\0" + rs.getString(2);
-                String root = rs.getString(4);
+                String root = rs.getString(4) == null ? null : rs.getString(4) + "\0" + rs.getString(5);
                 boolean capturedViaRoot = rs.getBoolean(3) && root != null && captured.contains(root);
                 if (!captured.contains(key) && !capturedViaRoot) {
                     out.add(BaseBackupTaker.pattern(rs.getString(1)) + "." + BaseBackupTaker.pattern(rs.getString(2)));
@@ -394,7 +421,11 @@ final class CaptureSession implements Runnable {
 
     private void gap(Lsn from, String reason) {
         log.warn("gap in the change stream of {}: {}", spec.name(), reason);
-        publishCatalog(GapDetected.newBuilder().setFromLsn(from.value()).setToLsn(null).setReason(reason).build());
+        publishCatalog(GapDetected.newBuilder()
+                .setFromLsn(from.value())
+                .setToLsn(null)
+                .setReason(reason)
+                .build());
     }
 
     private void waitWhilePaused(Connection sql) throws SQLException, InterruptedException {
@@ -420,7 +451,8 @@ final class CaptureSession implements Runnable {
 
     private void stream(Connection sql, Connection replication, Lsn start, int versionNum)
             throws SQLException, InterruptedException {
-        var builder = replication.unwrap(PGConnection.class)
+        var builder = replication
+                .unwrap(PGConnection.class)
                 .getReplicationAPI()
                 .replicationStream()
                 .logical()
@@ -512,7 +544,7 @@ final class CaptureSession implements Runnable {
             }
             if (e.lastOfTransaction()) {
                 acknowledged.accumulateAndGet(e.endLsn(), (a, b) -> a.compareTo(b) >= 0 ? a : b);
-                acknowledgedCommitTime.set(Instant.ofEpochSecond(0, 1000L * ((io.recall.schemas.change.TransactionChunk) e.envelope().getBody()).getCommitTime()));
+                acknowledgedCommitTime.set(((TransactionChunk) e.envelope().getBody()).getCommitTime());
             }
             unacknowledged.decrementAndGet();
         });
@@ -523,7 +555,7 @@ final class CaptureSession implements Runnable {
         ChangeEnvelope heartbeat = ChangeEnvelope.newBuilder()
                 .setSourceId(spec.id().toString())
                 .setCaptureEpoch(spec.epoch())
-                .setBody(new Heartbeat(walEnd.value(), TransactionAssembler.micros(clock.instant())))
+                .setBody(new Heartbeat(walEnd.value(), clock.instant()))
                 .build();
         producer.sendChange(spec.id(), heartbeat, (metadata, exception) -> {
             if (exception != null) {
@@ -551,7 +583,7 @@ final class CaptureSession implements Runnable {
         ChangeEnvelope record = ChangeEnvelope.newBuilder()
                 .setSourceId(spec.id().toString())
                 .setCaptureEpoch(spec.epoch())
-                .setBody(new SequenceValues(lsn.value(), TransactionAssembler.micros(clock.instant()), values))
+                .setBody(new SequenceValues(lsn.value(), clock.instant(), values))
                 .build();
         producer.sendChange(spec.id(), record, (metadata, exception) -> {
             if (exception != null) {
@@ -584,7 +616,7 @@ final class CaptureSession implements Runnable {
         return SourceStatusReport.newBuilder()
                 .setState(state)
                 .setDurableLsn(durable.isValid() ? durable.value() : null)
-                .setDurableCommitTime(commitTime == null ? null : TransactionAssembler.micros(commitTime))
+                .setDurableCommitTime(commitTime)
                 .setSlotLagBytes(lag)
                 .setRetainedWalBytes(retained)
                 .setLastError(error)

@@ -30,13 +30,14 @@ final class ChangeProducer implements AutoCloseable {
 
     /** Callbacks of one source run in send order (one partition). */
     void sendChange(SourceId source, ChangeEnvelope envelope, Callback callback) {
-        producer.send(new ProducerRecord<>(topics.changes(), source.toString(), encode(envelope::toByteBuffer)), callback);
+        producer.send(
+                new ProducerRecord<>(topics.changes(), source.toString(), encode(envelope::toByteBuffer)), callback);
     }
 
     void sendCatalog(SourceId source, String worker, Instant at, Object body) {
         CatalogEvent event = CatalogEvent.newBuilder()
                 .setSourceId(source.toString())
-                .setAt(TransactionAssembler.micros(at))
+                .setAt(at)
                 .setWorker(worker)
                 .setBody(body)
                 .build();

@@ -35,6 +35,7 @@ record SourceSpec(
 
     @Override
     public String toString() {
-        return "SourceSpec[" + id + " " + name + " epoch " + epoch + (paused ? " paused" : "") + " " + connection.masked() + "]";
+        return "SourceSpec[" + id + " " + name + " epoch " + epoch + (paused ? " paused" : "") + " "
+                + connection.masked() + "]";
     }
 }

@@ -26,7 +26,6 @@ import io.recall.worker.capture.pgoutput.TypeInfo;
 import io.recall.worker.capture.pgoutput.Update;
 import java.nio.ByteBuffer;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -48,10 +47,12 @@ import java.util.function.Consumer;
 final class TransactionAssembler {
 
     /** One record to publish; {@code lastOfTransaction} marks where the slot may be confirmed up to {@code endLsn}. */
-    record Emitted(ChangeEnvelope envelope, boolean lastOfTransaction, Lsn commitLsn, Lsn endLsn, int approximateBytes) {}
+    record Emitted(
+            ChangeEnvelope envelope, boolean lastOfTransaction, Lsn commitLsn, Lsn endLsn, int approximateBytes) {}
 
     /** Per-value and per-change framing overhead in the size estimate. */
     private static final int VALUE_OVERHEAD = 4;
+
     private static final int CHANGE_OVERHEAD = 32;
 
     private final SourceId source;
@@ -118,9 +119,8 @@ final class TransactionAssembler {
             }
             case Truncate t -> {
                 requireTransaction(t);
-                for (int id : t.relationIds()) {
-                    chunkRelations.put(id, relation(id));
-                }
+                List<RelationDef> defs =
+                        t.relationIds().stream().map(this::relation).toList();
                 RowChange change = RowChange.newBuilder()
                         .setOp(Op.TRUNCATE)
                         .setRelationId(0)
@@ -128,12 +128,12 @@ final class TransactionAssembler {
                         .setTruncateCascade(t.cascade())
                         .setTruncateRestartIdentity(t.restartIdentity())
                         .build();
-                append(change, CHANGE_OVERHEAD + 4 * t.relationIds().size());
+                append(change, CHANGE_OVERHEAD + 4 * t.relationIds().size(), defs);
             }
             case LogicalMessage m -> {
                 if (m.transactional()) {
                     requireTransaction(m);
-                    append(message(m), CHANGE_OVERHEAD + m.prefix().length() + m.content().length);
+                    append(message(m), CHANGE_OVERHEAD + m.prefix().length() + m.content().length, List.of());
                 } else {
                     emitStandaloneMessage(m);
                 }
@@ -179,7 +179,7 @@ final class TransactionAssembler {
         if (begin == null) {
             throw new IllegalStateException(op + " outside a transaction");
         }
-        chunkRelations.put(relationId, relation(relationId));
+        RelationDef def = relation(relationId);
         int size = CHANGE_OVERHEAD;
         // values too big for a chunk of their own are moved out first, in parts
         List<Object> newValues = newTuple == null ? null : values(newTuple, false);
@@ -192,7 +192,7 @@ final class TransactionAssembler {
                 .setOldValues(oldValues)
                 .setOldIsKey(oldIsKey)
                 .build();
-        append(change, size);
+        append(change, size, List.of(def));
     }
 
     /** Converts a tuple; a value larger than a third of a chunk is emitted now as parts and replaced by a reference. */
@@ -203,9 +203,8 @@ final class TransactionAssembler {
             Object value = switch (v) {
                 case ColumnValue.Null n -> null;
                 case ColumnValue.UnchangedToast u -> new UnchangedToast();
-                case ColumnValue.Text t -> t.value().length() > maxChunkBytes / 3
-                        ? splitLarge(t.value(), old, column)
-                        : t.value();
+                case ColumnValue.Text t ->
+                    t.value().length() > maxChunkBytes / 3 ? splitLarge(t.value(), old, column) : t.value();
                 case ColumnValue.Binary b -> ByteBuffer.wrap(b.value());
             };
             out.add(value);
@@ -240,7 +239,7 @@ final class TransactionAssembler {
             flush(false, null);
             from = to;
         }
-        return new LargeValueRef(part, value.length());
+        return new LargeValueRef(part, (long) value.length());
     }
 
     private static int estimate(List<Object> values) {
@@ -260,10 +259,19 @@ final class TransactionAssembler {
         return n;
     }
 
-    private void append(RowChange change, int size) {
-        if (chunkBytes + size > maxChunkBytes && !changes.isEmpty()) {
+    /**
+     * Adds a change and the relation definitions it was decoded with. A chunk holds one definition per relation id,
+     * so a definition that changed inside the transaction (DDL between changes) starts a new chunk.
+     */
+    private void append(RowChange change, int size, List<RelationDef> defs) {
+        boolean redefined = defs.stream().anyMatch(d -> {
+            RelationDef known = chunkRelations.get(d.getRelationId());
+            return known != null && !known.equals(d);
+        });
+        if ((chunkBytes + size > maxChunkBytes || redefined) && !changes.isEmpty()) {
             flush(false, null);
         }
+        defs.forEach(d -> chunkRelations.put(d.getRelationId(), d));
         changes.add(change);
         chunkBytes += size;
     }
@@ -273,23 +281,15 @@ final class TransactionAssembler {
         if (!last && changes.isEmpty() && parts.isEmpty()) {
             return;
         }
-        List<RelationDef> rels = new ArrayList<>();
-        for (RowChange c : changes) {
-            if (c.getRelationId() != 0) {
-                rels.add(chunkRelations.get(c.getRelationId()));
-            }
-            for (int id : c.getTruncatedRelations()) {
-                rels.add(chunkRelations.get(id));
-            }
-        }
+        List<RelationDef> rels = List.copyOf(chunkRelations.values());
         TransactionChunk chunk = TransactionChunk.newBuilder()
                 .setXid(begin.xid())
                 .setCommitLsn(begin.finalLsn().value())
-                .setCommitTime(micros(begin.commitTime()))
+                .setCommitTime(begin.commitTime())
                 .setChunkIndex(chunkIndex++)
                 .setLastChunk(last)
                 .setEndLsn(last ? endLsn.value() : 0)
-                .setRelations(rels.stream().distinct().toList())
+                .setRelations(rels)
                 .setChanges(changes)
                 .setLargeValueParts(parts)
                 .build();
@@ -309,7 +309,7 @@ final class TransactionAssembler {
         TransactionChunk chunk = TransactionChunk.newBuilder()
                 .setXid(0)
                 .setCommitLsn(m.lsn().value())
-                .setCommitTime(micros(Instant.now()))
+                .setCommitTime(Instant.now())
                 .setChunkIndex(0)
                 .setLastChunk(true)
                 .setEndLsn(m.lsn().value())
@@ -336,9 +336,5 @@ final class TransactionAssembler {
                 .setMessagePrefix(m.prefix())
                 .setMessageContent(ByteBuffer.wrap(m.content()))
                 .build();
-    }
-
-    static long micros(Instant t) {
-        return ChronoUnit.MICROS.between(Instant.EPOCH, t);
     }
 }

@@ -45,20 +45,23 @@ class WorkerConfiguration {
     static StorageSettings storageSettings(WorkerProperties.Storage s) {
         return switch (s.type().toLowerCase(java.util.Locale.ROOT)) {
             case "local" -> StorageSettings.local(s.localRoot());
-            case "s3" -> new StorageSettings(
-                    StorageSettings.Type.S3,
-                    null,
-                    s.bucket(),
-                    s.prefix(),
-                    s.endpoint(),
-                    s.region(),
-                    s.pathStyle(),
-                    s.accessKey(),
-                    s.secretKey(),
-                    StorageSettings.ServerSideEncryption.valueOf(s.serverSideEncryption().toUpperCase(java.util.Locale.ROOT)),
-                    s.kmsKeyId(),
-                    s.partSizeBytes());
-            default -> throw new IllegalStateException("recall.storage.type must be local or s3, not '" + s.type() + "'");
+            case "s3" ->
+                new StorageSettings(
+                        StorageSettings.Type.S3,
+                        null,
+                        s.bucket(),
+                        s.prefix(),
+                        s.endpoint(),
+                        s.region(),
+                        s.pathStyle(),
+                        s.accessKey(),
+                        s.secretKey(),
+                        StorageSettings.ServerSideEncryption.valueOf(
+                                s.serverSideEncryption().toUpperCase(java.util.Locale.ROOT)),
+                        s.kmsKeyId(),
+                        s.partSizeBytes());
+            default ->
+                throw new IllegalStateException("recall.storage.type must be local or s3, not '" + s.type() + "'");
         };
     }
 
@@ -69,22 +72,34 @@ class WorkerConfiguration {
 
     @Bean
     NewTopic sourcesTopic(WorkerProperties p) {
-        return new NewTopic(p.topics().sources(), p.topics().sourcesPartitions(), p.topics().replicationFactor())
+        return new NewTopic(
+                        p.topics().sources(),
+                        p.topics().sourcesPartitions(),
+                        p.topics().replicationFactor())
                 .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
     }
 
     @Bean
     NewTopic changesTopic(WorkerProperties p) {
-        return new NewTopic(p.topics().changes(), p.topics().changesPartitions(), p.topics().replicationFactor())
+        return new NewTopic(
+                        p.topics().changes(),
+                        p.topics().changesPartitions(),
+                        p.topics().replicationFactor())
                 .configs(Map.of(
-                        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
-                        TopicConfig.RETENTION_MS_CONFIG, Long.toString(7L * 24 * 3600 * 1000),
-                        TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "2097152"));
+                        TopicConfig.CLEANUP_POLICY_CONFIG,
+                        TopicConfig.CLEANUP_POLICY_DELETE,
+                        TopicConfig.RETENTION_MS_CONFIG,
+                        Long.toString(7L * 24 * 3600 * 1000),
+                        TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                        "2097152"));
     }
 
     @Bean
     NewTopic catalogTopic(WorkerProperties p) {
-        return new NewTopic(p.topics().catalog(), p.topics().changesPartitions(), p.topics().replicationFactor())
+        return new NewTopic(
+                        p.topics().catalog(),
+                        p.topics().changesPartitions(),
+                        p.topics().replicationFactor())
                 .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE));
     }
 }
