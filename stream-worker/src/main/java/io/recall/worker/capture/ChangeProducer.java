@@ -63,8 +63,9 @@ final class ChangeProducer implements AutoCloseable {
         }
     }
 
+    /** Waits a bounded time for records in flight: with Kafka gone, they stay unacknowledged (and unconfirmed). */
     @Override
     public void close() {
-        producer.close();
+        producer.close(java.time.Duration.ofSeconds(10));
     }
 }

@@ -1,0 +1,176 @@
+package io.recall.worker.capture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.recall.common.Lsn;
+import io.recall.schemas.catalog.BaseBackupCompleted;
+import io.recall.schemas.catalog.CaptureState;
+import io.recall.schemas.catalog.GapDetected;
+import io.recall.schemas.catalog.SourceStatusReport;
+import io.recall.schemas.change.Op;
+import io.recall.schemas.change.RowChange;
+import io.recall.testsupport.PgVersion;
+import io.recall.testsupport.PostgresCluster;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Capture under faults and lifecycle changes, each with a broker and worker of its own. */
+class CaptureFaultsIT {
+
+    private final PostgresCluster pg = PostgresCluster.shared(PgVersion.SYSTEM);
+
+    private static List<RowChange> changes(CaptureHarness h, CaptureHarness.Source s) {
+        return h.chunks(s).stream().flatMap(c -> c.getChanges().stream()).toList();
+    }
+
+    private static void awaitInsertOf(CaptureHarness h, CaptureHarness.Source s, String firstColumn) {
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> {
+                    h.drain();
+                    assertThat(changes(h, s)).anySatisfy(c -> {
+                        assertThat(c.getOp()).isEqualTo(Op.INSERT);
+                        assertThat(c.getNewValues().getFirst()).isEqualTo(firstColumn);
+                    });
+                });
+    }
+
+    /** I1: with Kafka gone, a committed transaction is never confirmed to the slot, not even by a heartbeat. */
+    @Test
+    void slotNeverConfirmsPastWhatKafkaAcknowledged() throws Exception {
+        try (CaptureHarness h = new CaptureHarness()) {
+            h.startWorker("ack-worker");
+            CaptureHarness.Source s = h.createSource(pg, "CREATE TABLE t (id int PRIMARY KEY, v text)");
+            h.publish(s, List.of("public.t"), 1, false);
+            h.awaitState(s, CaptureState.STREAMING);
+            s.sql("INSERT INTO t VALUES (1, 'acknowledged')");
+            awaitInsertOf(h, s, "1");
+            Lsn afterFirst = s.currentWal();
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> assertThat(s.confirmedFlush()).isGreaterThanOrEqualTo(afterFirst));
+
+            h.kafka.close();
+            Lsn beforeUnacknowledged = s.currentWal();
+            s.sql("INSERT INTO t VALUES (2, 'never acknowledged')");
+            // several heartbeat intervals (1 s) pass; the slot must stay before the unacknowledged commit
+            for (int i = 0; i < 8; i++) {
+                Thread.sleep(1000);
+                assertThat(s.confirmedFlush()).isLessThanOrEqualTo(beforeUnacknowledged);
+            }
+            assertThat(s.lsn("SELECT restart_lsn::text FROM pg_replication_slots WHERE slot_name = '" + s.slot() + "'"))
+                    .as("the WAL of the unacknowledged transaction is still retained")
+                    .isLessThanOrEqualTo(beforeUnacknowledged);
+        }
+    }
+
+    /** I4: a slot dropped behind the worker's back is a gap, and a new base backup with a new slot follows. */
+    @Test
+    void droppedSlotIsAGapAndANewBaseBackupFollows() {
+        try (CaptureHarness h = new CaptureHarness()) {
+            h.startWorker("gap-worker");
+            CaptureHarness.Source s = h.createSource(pg, "CREATE TABLE t (id int PRIMARY KEY)");
+            h.publish(s, List.of("public.t"), 1, false);
+            h.awaitState(s, CaptureState.STREAMING);
+            s.sql("INSERT INTO t VALUES (1)");
+            awaitInsertOf(h, s, "1");
+
+            pg.execute(s.db(), """
+                    DO $$
+                    BEGIN
+                      FOR i IN 1..200 LOOP
+                        BEGIN
+                          PERFORM pg_terminate_backend(active_pid) FROM pg_replication_slots
+                            WHERE slot_name = '%1$s' AND active;
+                          PERFORM pg_drop_replication_slot('%1$s');
+                          RETURN;
+                        EXCEPTION WHEN object_in_use THEN
+                          PERFORM pg_sleep(0.02);
+                        END;
+                      END LOOP;
+                      RAISE 'slot %1$s stayed in use';
+                    END $$""".formatted(s.slot()));
+
+            await().atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(300))
+                    .untilAsserted(() -> {
+                        h.drain();
+                        List<Object> bodies = h.catalogBodies(s);
+                        assertThat(bodies).anySatisfy(b -> assertThat(b).isInstanceOf(GapDetected.class));
+                        assertThat(bodies.stream()
+                                        .filter(b -> b instanceof BaseBackupCompleted bb
+                                                && bb.getReason().equals("AFTER_GAP"))
+                                        .count())
+                                .isEqualTo(1);
+                    });
+            long initial = h.catalogBodies(s).stream()
+                    .filter(b -> b instanceof BaseBackupCompleted bb
+                            && bb.getReason().equals("INITIAL"))
+                    .count();
+            assertThat(initial).isEqualTo(1);
+            s.sql("INSERT INTO t VALUES (2)");
+            awaitInsertOf(h, s, "2");
+        }
+    }
+
+    @Test
+    void postgres13SourceIsCapturedWithoutLogicalMessages() {
+        PostgresCluster pg13 = PostgresCluster.shared(PgVersion.V13);
+        try (CaptureHarness h = new CaptureHarness()) {
+            h.startWorker("pg13-worker");
+            CaptureHarness.Source s = h.createSource(pg13, "CREATE TABLE t (id int PRIMARY KEY, v text)");
+            h.publish(s, List.of("public.t"), 1, false);
+            h.awaitState(s, CaptureState.STREAMING);
+            s.sql("INSERT INTO t VALUES (1, 'a')", "UPDATE t SET v = 'b' WHERE id = 1", "DELETE FROM t WHERE id = 1");
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(200))
+                    .untilAsserted(() -> {
+                        h.drain();
+                        assertThat(changes(h, s))
+                                .extracting(RowChange::getOp)
+                                .containsExactly(Op.INSERT, Op.UPDATE, Op.DELETE);
+                    });
+            assertThat(h.catalogBodies(s)).anySatisfy(b -> assertThat(b).isInstanceOf(BaseBackupCompleted.class));
+        }
+    }
+
+    @Test
+    void pauseKeepsTheSlotAndResumeLosesNothing() {
+        try (CaptureHarness h = new CaptureHarness()) {
+            h.startWorker("pause-worker");
+            CaptureHarness.Source s = h.createSource(pg, "CREATE TABLE t (id int PRIMARY KEY)");
+            h.publish(s, List.of("public.t"), 1, false);
+            h.awaitState(s, CaptureState.STREAMING);
+
+            h.publish(s, List.of("public.t"), 2, true);
+            h.awaitState(s, CaptureState.PAUSED);
+            Lsn beforePausedWrites = s.currentWal();
+            s.sql("INSERT INTO t SELECT generate_series(1, 100)");
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(300))
+                    .untilAsserted(() -> {
+                        h.drain();
+                        assertThat(h.catalogBodies(s)).anySatisfy(b -> {
+                            assertThat(b).isInstanceOf(SourceStatusReport.class);
+                            SourceStatusReport st = (SourceStatusReport) b;
+                            assertThat(st.getState()).isEqualTo(CaptureState.PAUSED);
+                            assertThat(st.getRetainedWalBytes()).isNotNull().isPositive();
+                        });
+                    });
+            assertThat(s.confirmedFlush()).isLessThanOrEqualTo(beforePausedWrites);
+            assertThat(h.chunks(s)).isEmpty();
+
+            h.publish(s, List.of("public.t"), 3, false);
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(200))
+                    .untilAsserted(() -> {
+                        h.drain();
+                        assertThat(h.chunks(s).stream()
+                                        .mapToInt(c -> c.getChanges().size())
+                                        .sum())
+                                .isEqualTo(100);
+                    });
+        }
+    }
+}
