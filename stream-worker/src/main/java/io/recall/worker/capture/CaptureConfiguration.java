@@ -32,22 +32,24 @@ class CaptureConfiguration {
     @Bean(destroyMethod = "close")
     ChangeProducer changeProducer(KafkaProperties kafka, WorkerProperties properties) {
         Map<String, Object> config = kafka.buildProducerProperties(null);
+        // durability before acknowledgement (I1): not configurable
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
-        // retry for as long as it takes; while Kafka is away, send() blocks and capture stops reading the slot
-        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
-        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 60_000);
-        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
-        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-        config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_000_000);
+        // defaults that spring.kafka.producer.properties.* may override: retry for as long as it takes; while Kafka
+        // is away, send() blocks and capture stops reading the slot
+        config.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
+        config.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 60_000);
+        config.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
+        config.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
+        config.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        config.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1_000_000);
         return new ChangeProducer(
                 new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer()), properties.topics());
     }
 
     @Bean
-    SmartLifecycle captureRunner(
+    CaptureRunner captureRunner(
             KafkaProperties kafka,
             WorkerProperties properties,
             SecretCipher cipher,
@@ -55,44 +57,59 @@ class CaptureConfiguration {
             BlobStore store,
             BaseBackupTaker backups,
             Clock clock) {
-        return new SmartLifecycle() {
-            private CaptureManager manager;
-            private Thread thread;
+        return new CaptureRunner(() -> {
+            Map<String, Object> config = kafka.buildConsumerProperties(null);
+            config.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
+            config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+            config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            config.put(ConsumerConfig.CLIENT_ID_CONFIG, "capture-" + workerId(properties));
+            return new CaptureManager(
+                    new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer()),
+                    properties,
+                    cipher,
+                    producer,
+                    store,
+                    backups,
+                    workerId(properties),
+                    clock);
+        });
+    }
 
-            @Override
-            public void start() {
-                Map<String, Object> config = kafka.buildConsumerProperties(null);
-                config.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
-                config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-                config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-                config.put(ConsumerConfig.CLIENT_ID_CONFIG, "capture-" + workerId(properties));
-                manager = new CaptureManager(
-                        new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer()),
-                        properties,
-                        cipher,
-                        producer,
-                        store,
-                        backups,
-                        workerId(properties),
-                        clock);
-                thread = Thread.ofPlatform().name("capture-assignment").start(manager);
-            }
+    /** Starts the assignment loop with the application and stops it (releasing every slot) on shutdown. */
+    static final class CaptureRunner implements SmartLifecycle {
 
-            @Override
-            public void stop() {
-                manager.close();
-                try {
-                    thread.join(60_000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+        private final java.util.function.Supplier<CaptureManager> factory;
+        private volatile CaptureManager manager;
+        private Thread thread;
 
-            @Override
-            public boolean isRunning() {
-                return thread != null && thread.isAlive();
+        CaptureRunner(java.util.function.Supplier<CaptureManager> factory) {
+            this.factory = factory;
+        }
+
+        CaptureManager manager() {
+            return manager;
+        }
+
+        @Override
+        public synchronized void start() {
+            manager = factory.get();
+            thread = Thread.ofPlatform().name("capture-assignment").start(manager);
+        }
+
+        @Override
+        public synchronized void stop() {
+            manager.close();
+            try {
+                thread.join(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-        };
+        }
+
+        @Override
+        public boolean isRunning() {
+            return thread != null && thread.isAlive();
+        }
     }
 
     static String workerId(WorkerProperties properties) {

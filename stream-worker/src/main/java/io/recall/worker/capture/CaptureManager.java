@@ -130,7 +130,8 @@ public final class CaptureManager implements Runnable, AutoCloseable {
             }
         } finally {
             sessions.keySet().forEach(this::stopSession);
-            consumer.close();
+            // leaving the group lets the others take these sources at once; do not wait long for a gone broker
+            consumer.close(Duration.ofSeconds(10));
         }
     }
 

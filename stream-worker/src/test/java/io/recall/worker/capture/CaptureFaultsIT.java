@@ -41,7 +41,11 @@ class CaptureFaultsIT {
     @Test
     void slotNeverConfirmsPastWhatKafkaAcknowledged() throws Exception {
         try (CaptureHarness h = new CaptureHarness()) {
-            h.startWorker("ack-worker");
+            // short blocking so that shutting down without a broker does not take minutes
+            h.startWorker(
+                    "ack-worker",
+                    "--spring.kafka.producer.properties.max.block.ms=3000",
+                    "--spring.kafka.consumer.properties.default.api.timeout.ms=3000");
             CaptureHarness.Source s = h.createSource(pg, "CREATE TABLE t (id int PRIMARY KEY, v text)");
             h.publish(s, List.of("public.t"), 1, false);
             h.awaitState(s, CaptureState.STREAMING);

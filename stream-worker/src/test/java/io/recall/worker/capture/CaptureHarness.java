@@ -254,8 +254,8 @@ final class CaptureHarness implements AutoCloseable {
     public void close() {
         processes.forEach(Process::destroyForcibly);
         workers.forEach(ConfigurableApplicationContext::close);
-        changes.close();
-        catalog.close();
+        changes.close(Duration.ofSeconds(2));
+        catalog.close(Duration.ofSeconds(2));
         kafka.close();
     }
 }
