@@ -9,6 +9,7 @@ import java.util.List;
  * @param consistentLsn every transaction with commit LSN below it is in the dump; replay starts at it
  * @param snapshotTime the source's clock when the snapshot was exported
  * @param tables the captured tables whose data the dump holds
+ * @param requestId the operator's request this backup answers (null for the first backup of a slot)
  */
 public record BaseBackupManifest(
         int formatVersion,
@@ -21,6 +22,7 @@ public record BaseBackupManifest(
         String pgDumpVersion,
         List<String> tables,
         List<FileEntry> files,
+        String requestId,
         Instant completedAt) {
 
     public static final int FORMAT_VERSION = 1;

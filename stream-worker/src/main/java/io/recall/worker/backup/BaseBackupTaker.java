@@ -72,6 +72,7 @@ public final class BaseBackupTaker {
      *
      * @param tables the captured tables (their data is dumped); every other table's definition is dumped without data
      * @param otherTables tables whose data is left out ({@code --exclude-table-data})
+     * @param requestId the request this backup answers, recorded in the manifest; null for a slot's first backup
      */
     public Result take(
             SourceId source,
@@ -82,7 +83,8 @@ public final class BaseBackupTaker {
             String serverVersion,
             int serverVersionNum,
             List<String> tables,
-            List<String> otherTables) {
+            List<String> otherTables,
+            String requestId) {
         String backupId = UUID.randomUUID().toString();
         String prefix = basePrefix(source) + backupId + "/";
         ClientTools.Tool pgDump = tools.find("pg_dump")
@@ -139,6 +141,7 @@ public final class BaseBackupTaker {
                 pgDump.version(),
                 tables,
                 List.of(new BaseBackupManifest.FileEntry(DUMP_FILE, dump.size(), dumpSha)),
+                requestId,
                 clock.instant());
         byte[] manifestBytes;
         try {

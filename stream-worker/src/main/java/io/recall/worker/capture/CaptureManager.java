@@ -161,11 +161,14 @@ public final class CaptureManager implements Runnable, AutoCloseable {
 
     private void apply(SourceId id, SourceSpec spec) {
         CaptureSession running = sessions.get(id);
-        if (running != null && running.spec().sameWork(spec)) {
-            return;
-        }
         if (running != null && running.spec().epoch() > spec.epoch()) {
             return; // an older state replayed from the topic
+        }
+        if (running != null && running.spec().sameStream(spec)) {
+            if (spec.baseBackupRequestId() != null) {
+                running.requestBaseBackup(spec.baseBackupRequestId());
+            }
+            return;
         }
         stopSession(id);
         CaptureSession session =

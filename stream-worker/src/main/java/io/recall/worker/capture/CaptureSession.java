@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.postgresql.PGConnection;
@@ -69,6 +70,9 @@ final class CaptureSession implements Runnable {
     private final ObjectMapper json = new ObjectMapper();
     private volatile boolean stopped;
     private volatile Thread thread;
+    private volatile String requestedBackup;
+    private volatile String handledRequest;
+    private volatile Thread backupThread;
 
     // written by Kafka callbacks, read by the stream thread
     private final AtomicReference<Lsn> acknowledged = new AtomicReference<>(Lsn.INVALID);
@@ -91,6 +95,7 @@ final class CaptureSession implements Runnable {
         this.backups = backups;
         this.workerId = workerId;
         this.clock = clock;
+        this.requestedBackup = spec.baseBackupRequestId();
     }
 
     SourceSpec spec() {
@@ -191,7 +196,7 @@ final class CaptureSession implements Runnable {
                 waitWhilePaused(sql);
                 return;
             }
-            stream(sql, replication, start, versionNum);
+            stream(sql, replication, start, version, versionNum);
         }
     }
 
@@ -337,21 +342,9 @@ final class CaptureSession implements Runnable {
             throws SQLException, IOException {
         writeState("CREATING", null, null);
         report(CaptureState.BASE_BACKUP, null);
-        ReplicationSlotInfo info;
-        try (Statement st = replication.createStatement()) {
-            st.setQueryTimeout((int) settings.slotCreationTimeout().toSeconds());
-            info = replication
-                    .unwrap(PGConnection.class)
-                    .getReplicationAPI()
-                    .createReplicationSlot()
-                    .logical()
-                    .withSlotName(spec.slotName())
-                    .withOutputPlugin("pgoutput")
-                    .make();
-        }
+        ReplicationSlotInfo info = createSlot(sql, replication, spec.slotName(), false);
         Lsn consistent = new Lsn(info.getConsistentPoint().asLong());
-        Instant snapshotTime = Instant.parse(single(
-                sql, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC'," + " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
+        Instant snapshotTime = serverNow(sql);
         log.info(
                 "created slot {} at consistent point {} (snapshot {})",
                 spec.slotName(),
@@ -369,9 +362,11 @@ final class CaptureSession implements Runnable {
                     version,
                     versionNum,
                     spec.tables(),
-                    others);
+                    others,
+                    spec.baseBackupRequestId());
+            handledRequest = spec.baseBackupRequestId();
         } catch (RuntimeException e) {
-            publishCatalog(new BaseBackupFailed("unknown", String.valueOf(e.getMessage())));
+            publishCatalog(new BaseBackupFailed("initial", String.valueOf(e.getMessage())));
             throw e;
         }
         writeState("READY", consistent, result.backupId());
@@ -386,6 +381,135 @@ final class CaptureSession implements Runnable {
                 .setReason(reason)
                 .build());
         return consistent;
+    }
+
+    /**
+     * Creates a logical slot with an exported snapshot. Creation waits for every transaction running in the whole
+     * cluster to end, so a watchdog cancels it after {@code recall.capture.slot-creation-timeout} with an error that
+     * says why.
+     */
+    private ReplicationSlotInfo createSlot(Connection sql, Connection replication, String name, boolean temporary)
+            throws SQLException {
+        int pid = Integer.parseInt(single(replication, "SELECT pg_backend_pid()"));
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicBoolean cancelled = new AtomicBoolean();
+        Thread watchdog = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(settings.slotCreationTimeout().toMillis());
+                if (!done.get()) {
+                    cancelled.set(true);
+                    try (PreparedStatement ps = sql.prepareStatement("SELECT pg_cancel_backend(?)")) {
+                        ps.setInt(1, pid);
+                        ps.execute();
+                    }
+                }
+            } catch (InterruptedException | SQLException e) {
+                // finished in time, or nothing left to cancel
+            }
+        });
+        try {
+            var builder = replication
+                    .unwrap(PGConnection.class)
+                    .getReplicationAPI()
+                    .createReplicationSlot()
+                    .logical()
+                    .withSlotName(name)
+                    .withOutputPlugin("pgoutput");
+            if (temporary) {
+                builder = builder.withTemporaryOption();
+            }
+            return builder.make();
+        } catch (SQLException e) {
+            if (cancelled.get()) {
+                throw new IllegalStateException(
+                        "creating replication slot " + name + " waited longer than "
+                                + settings.slotCreationTimeout()
+                                + " for transactions running on the server to end: look for"
+                                + " long-running or idle-in-transaction sessions in pg_stat_activity, or raise"
+                                + " recall.capture.slot-creation-timeout",
+                        e);
+            }
+            throw e;
+        } finally {
+            done.set(true);
+            watchdog.interrupt();
+        }
+    }
+
+    private static Instant serverNow(Connection sql) throws SQLException {
+        return Instant.parse(single(
+                sql, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
+    }
+
+    /** Asks for a base backup of the streaming source; taken once per distinct request id, without stopping it. */
+    void requestBaseBackup(String requestId) {
+        if (!requestId.equals(handledRequest)) {
+            requestedBackup = requestId;
+        }
+    }
+
+    private void maybeStartOnlineBackup(String version, int versionNum) {
+        String request = requestedBackup;
+        Thread running = backupThread;
+        if (request == null || request.equals(handledRequest) || (running != null && running.isAlive())) {
+            return;
+        }
+        backupThread = Thread.ofVirtual()
+                .name("backup-" + spec.name())
+                .start(() -> onlineBackup(request, version, versionNum));
+    }
+
+    /**
+     * A base backup of a source that keeps streaming: a temporary slot's exported snapshot, whose consistent point
+     * is where replay of the main stream begins for this backup (commit LSNs do not depend on the slot, and the main
+     * slot cannot have confirmed past the current WAL position, so the stream has no gap across it). The temporary
+     * slot's connection stays idle during the dump, and the slot goes away when that connection closes.
+     */
+    private void onlineBackup(String requestId, String version, int versionNum) {
+        try (var m = MDC.putCloseable("source", spec.id().toString())) {
+            if (backups.completed(spec.id()).stream().anyMatch(b -> requestId.equals(b.requestId()))) {
+                log.info("base backup request {} was already answered", requestId);
+                return;
+            }
+            try (Connection sql = connect(false);
+                    Connection replication = connect(true)) {
+                String tmp = "recall_tmp_" + spec.id().objectSuffix() + "_"
+                        + Integer.toHexString(requestId.hashCode() & 0x7fffffff);
+                ReplicationSlotInfo info = createSlot(sql, replication, tmp, true);
+                Lsn consistent = new Lsn(info.getConsistentPoint().asLong());
+                Instant snapshotTime = serverNow(sql);
+                log.info("online base backup for request {} under temporary slot {} at {}", requestId, tmp, consistent);
+                BaseBackupTaker.Result result = backups.take(
+                        spec.id(),
+                        spec.connection(),
+                        info.getSnapshotName(),
+                        consistent,
+                        snapshotTime,
+                        version,
+                        versionNum,
+                        spec.tables(),
+                        otherTables(sql),
+                        requestId);
+                publishCatalog(BaseBackupCompleted.newBuilder()
+                        .setBackupId(result.backupId())
+                        .setConsistentLsn(consistent.value())
+                        .setSnapshotTime(snapshotTime)
+                        .setServerVersion(version)
+                        .setStoragePrefix(result.prefix())
+                        .setTotalBytes(result.totalBytes())
+                        .setManifestSha256(result.manifestSha256())
+                        .setReason("REQUESTED")
+                        .build());
+            }
+        } catch (Exception e) {
+            log.warn("base backup for request {} failed: {}", requestId, e.toString());
+            publishCatalog(new BaseBackupFailed(requestId, String.valueOf(e.getMessage())));
+        } finally {
+            handledRequest = requestId;
+            if (requestId.equals(requestedBackup)) {
+                requestedBackup = null;
+            }
+        }
     }
 
     /** Every table not captured, as pg_dump patterns: their definitions are dumped, their data is not. */
@@ -449,7 +573,7 @@ final class CaptureSession implements Runnable {
 
     // ---------------------------------------------------------------- streaming
 
-    private void stream(Connection sql, Connection replication, Lsn start, int versionNum)
+    private void stream(Connection sql, Connection replication, Lsn start, String version, int versionNum)
             throws SQLException, InterruptedException {
         var builder = replication
                 .unwrap(PGConnection.class)
@@ -508,6 +632,7 @@ final class CaptureSession implements Runnable {
                     stream.forceUpdateStatus();
                     confirmed = ack;
                 }
+                maybeStartOnlineBackup(version, versionNum);
                 long now = System.nanoTime();
                 if (now >= nextSequences && !assembler.inTransaction()) {
                     sendSequences(sql);

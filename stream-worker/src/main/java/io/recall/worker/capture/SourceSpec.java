@@ -23,14 +23,17 @@ record SourceSpec(
         tables = List.copyOf(tables);
     }
 
-    /** Same source, same work: a restart is needed only when something else changed. */
-    boolean sameWork(SourceSpec other) {
+    /**
+     * Whether a session running this spec can carry on under {@code other}: only a change of pause, tables or
+     * connection needs a restart; a new epoch or a base-backup request does not interrupt the stream.
+     */
+    boolean sameStream(SourceSpec other) {
         return other != null
-                && epoch == other.epoch
                 && paused == other.paused
                 && tables.equals(other.tables)
                 && connection.equals(other.connection)
-                && java.util.Objects.equals(baseBackupRequestId, other.baseBackupRequestId);
+                && slotName.equals(other.slotName)
+                && publicationName.equals(other.publicationName);
     }
 
     @Override

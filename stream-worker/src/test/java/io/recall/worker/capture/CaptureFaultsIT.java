@@ -177,4 +177,82 @@ class CaptureFaultsIT {
                     });
         }
     }
+
+    /** A requested base backup uses a temporary slot and does not interrupt the stream; a repeated request is a no-op. */
+    @Test
+    void requestedBaseBackupRunsWhileTheStreamGoesOn() throws Exception {
+        try (CaptureHarness h = new CaptureHarness()) {
+            h.startWorker("online-backup-worker");
+            CaptureHarness.Source s = h.createSource(pg, "CREATE TABLE t (id int PRIMARY KEY)");
+            h.publish(s, List.of("public.t"), 1, false);
+            h.awaitState(s, CaptureState.STREAMING);
+            String pidQuery =
+                    "SELECT active_pid::text || '/0' FROM pg_replication_slots WHERE slot_name = '" + s.slot() + "'";
+            Lsn walsenderBefore = s.lsn(pidQuery);
+
+            java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            Thread writer = Thread.ofVirtual().start(() -> {
+                while (writing.get()) {
+                    s.sql("INSERT INTO t VALUES (" + next.incrementAndGet() + ")");
+                }
+            });
+            h.publish(s, List.of("public.t"), 2, false, "req-1");
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(300))
+                    .untilAsserted(() -> {
+                        h.drain();
+                        assertThat(h.catalogBodies(s))
+                                .anySatisfy(b -> assertThat(b instanceof BaseBackupCompleted bb
+                                                && bb.getReason().equals("REQUESTED"))
+                                        .isTrue());
+                    });
+            writing.set(false);
+            writer.join();
+
+            assertThat(s.lsn(pidQuery))
+                    .as("the same walsender streamed throughout")
+                    .isEqualTo(walsenderBefore);
+            assertThat(
+                            s.lsn(
+                                    "SELECT count(*)::text || '/0' FROM pg_replication_slots WHERE slot_name LIKE 'recall_tmp_%'"))
+                    .as("the temporary slot is gone")
+                    .isEqualTo(Lsn.INVALID);
+            long requested = h.catalogBodies(s).stream()
+                    .filter(b -> b instanceof BaseBackupCompleted bb
+                            && bb.getReason().equals("REQUESTED"))
+                    .count();
+            assertThat(requested).isEqualTo(1);
+            BaseBackupCompleted initial = (BaseBackupCompleted) h.catalogBodies(s).stream()
+                    .filter(b -> b instanceof BaseBackupCompleted bb
+                            && bb.getReason().equals("INITIAL"))
+                    .findFirst()
+                    .orElseThrow();
+            BaseBackupCompleted online = (BaseBackupCompleted) h.catalogBodies(s).stream()
+                    .filter(b -> b instanceof BaseBackupCompleted bb
+                            && bb.getReason().equals("REQUESTED"))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(online.getConsistentLsn()).isGreaterThan(initial.getConsistentLsn());
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(300))
+                    .untilAsserted(() -> {
+                        h.drain();
+                        assertThat(h.chunks(s).stream()
+                                        .mapToInt(c -> c.getChanges().size())
+                                        .sum())
+                                .isEqualTo(next.get());
+                    });
+
+            // the same request again (a replayed desired state, a new epoch): answered already, nothing new
+            h.publish(s, List.of("public.t"), 3, false, "req-1");
+            Thread.sleep(3000);
+            h.drain();
+            assertThat(h.catalogBodies(s).stream()
+                            .filter(b -> b instanceof BaseBackupCompleted bb
+                                    && bb.getReason().equals("REQUESTED"))
+                            .count())
+                    .isEqualTo(1);
+        }
+    }
 }

@@ -193,6 +193,10 @@ final class CaptureHarness implements AutoCloseable {
     }
 
     void publish(Source s, List<String> tables, long epoch, boolean paused) {
+        publish(s, tables, epoch, paused, null);
+    }
+
+    void publish(Source s, List<String> tables, long epoch, boolean paused, String baseBackupRequestId) {
         SourceDesiredState state = SourceDesiredState.newBuilder()
                 .setSourceId(s.id().toString())
                 .setName(s.db())
@@ -209,6 +213,7 @@ final class CaptureHarness implements AutoCloseable {
                 .setTables(tables)
                 .setSlotName(s.slot())
                 .setPublicationName(s.publication())
+                .setBaseBackupRequestId(baseBackupRequestId)
                 .build();
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
