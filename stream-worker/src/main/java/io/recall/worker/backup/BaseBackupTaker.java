@@ -47,10 +47,14 @@ public final class BaseBackupTaker {
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .enable(SerializationFeature.INDENT_OUTPUT);
 
-    public BaseBackupTaker(BlobStore store, ClientTools tools, Clock clock) {
+    private final java.util.concurrent.Semaphore concurrency;
+
+    /** @param maxConcurrent how many dumps may run at once in this worker (each is a pg_dump process) */
+    public BaseBackupTaker(BlobStore store, ClientTools tools, Clock clock, int maxConcurrent) {
         this.store = store;
         this.tools = tools;
         this.clock = clock;
+        this.concurrency = new java.util.concurrent.Semaphore(maxConcurrent, true);
     }
 
     /** What a finished backup is, for the catalog event. */
@@ -75,6 +79,40 @@ public final class BaseBackupTaker {
      * @param requestId the request this backup answers, recorded in the manifest; null for a slot's first backup
      */
     public Result take(
+            SourceId source,
+            ConnectionString connection,
+            String snapshotName,
+            Lsn consistentLsn,
+            Instant snapshotTime,
+            String serverVersion,
+            int serverVersionNum,
+            List<String> tables,
+            List<String> otherTables,
+            String requestId) {
+        try {
+            concurrency.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RecallException("interrupted while waiting for a base backup slot", e);
+        }
+        try {
+            return dump(
+                    source,
+                    connection,
+                    snapshotName,
+                    consistentLsn,
+                    snapshotTime,
+                    serverVersion,
+                    serverVersionNum,
+                    tables,
+                    otherTables,
+                    requestId);
+        } finally {
+            concurrency.release();
+        }
+    }
+
+    private Result dump(
             SourceId source,
             ConnectionString connection,
             String snapshotName,

@@ -1,5 +1,6 @@
 package io.recall.worker.capture;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.recall.common.crypto.SecretCipher;
 import io.recall.common.storage.BlobStore;
 import io.recall.worker.backup.BaseBackupTaker;
@@ -56,7 +57,8 @@ class CaptureConfiguration {
             ChangeProducer producer,
             BlobStore store,
             BaseBackupTaker backups,
-            Clock clock) {
+            Clock clock,
+            MeterRegistry meters) {
         return new CaptureRunner(() -> {
             Map<String, Object> config = kafka.buildConsumerProperties(null);
             config.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
@@ -71,7 +73,8 @@ class CaptureConfiguration {
                     store,
                     backups,
                     workerId(properties),
-                    clock);
+                    clock,
+                    meters);
         });
     }
 

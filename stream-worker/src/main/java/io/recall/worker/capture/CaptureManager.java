@@ -1,5 +1,6 @@
 package io.recall.worker.capture;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.recall.common.SourceId;
 import io.recall.common.crypto.SecretCipher;
 import io.recall.common.pg.ConnectionString;
@@ -46,6 +47,7 @@ public final class CaptureManager implements Runnable, AutoCloseable {
     private final BaseBackupTaker backups;
     private final String workerId;
     private final Clock clock;
+    private final MeterRegistry meters;
 
     private final Map<SourceId, CaptureSession> sessions = new ConcurrentHashMap<>();
     private final Map<SourceId, Integer> partitionOf = new HashMap<>();
@@ -59,7 +61,8 @@ public final class CaptureManager implements Runnable, AutoCloseable {
             BlobStore store,
             BaseBackupTaker backups,
             String workerId,
-            Clock clock) {
+            Clock clock,
+            MeterRegistry meters) {
         this.consumer = consumer;
         this.properties = properties;
         this.cipher = cipher;
@@ -68,6 +71,7 @@ public final class CaptureManager implements Runnable, AutoCloseable {
         this.backups = backups;
         this.workerId = workerId;
         this.clock = clock;
+        this.meters = meters;
     }
 
     /** Sources this worker captures now. */
@@ -171,8 +175,15 @@ public final class CaptureManager implements Runnable, AutoCloseable {
             return;
         }
         stopSession(id);
-        CaptureSession session =
-                new CaptureSession(spec, properties.capture(), producer, store, backups, workerId, clock);
+        CaptureSession session = new CaptureSession(
+                spec,
+                properties.capture(),
+                producer,
+                store,
+                backups,
+                workerId,
+                clock,
+                new CaptureMetrics(meters, spec, clock));
         sessions.put(id, session);
         Thread.ofVirtual().name("capture-" + spec.name()).start(session);
         log.info("capturing {} ({})", spec.name(), id);

@@ -68,6 +68,7 @@ final class CaptureSession implements Runnable {
     private final String workerId;
     private final Clock clock;
     private final ObjectMapper json = new ObjectMapper();
+    private final CaptureMetrics metrics;
     private volatile boolean stopped;
     private volatile Thread thread;
     private volatile String requestedBackup;
@@ -87,8 +88,10 @@ final class CaptureSession implements Runnable {
             BlobStore store,
             BaseBackupTaker backups,
             String workerId,
-            Clock clock) {
+            Clock clock,
+            CaptureMetrics metrics) {
         this.spec = spec;
+        this.metrics = metrics;
         this.settings = settings;
         this.producer = producer;
         this.store = store;
@@ -122,34 +125,38 @@ final class CaptureSession implements Runnable {
         thread = Thread.currentThread();
         try (var m1 = MDC.putCloseable("source", spec.id().toString());
                 var m2 = MDC.putCloseable("slot", spec.slotName())) {
+            long backoff = settings.slotRetry().toMillis();
+            long maxBackoff = Math.max(backoff, 60_000);
             while (!stopped) {
+                long started = System.nanoTime();
                 try {
                     runOnce();
                 } catch (SlotInUseException e) {
-                    log.info(
-                            "slot {} is held by another connection; retrying in {}",
-                            spec.slotName(),
-                            settings.slotRetry());
+                    log.info("slot {} is held by another connection; retrying in {} ms", spec.slotName(), backoff);
                     report(CaptureState.WAITING_FOR_SLOT, e.getMessage());
-                    pause(settings.slotRetry().toMillis());
                 } catch (InterruptedException e) {
                     if (!stopped) {
                         log.warn("capture interrupted", e);
                     }
                 } catch (Exception e) {
-                    if (stopped) {
-                        break;
+                    if (!stopped) {
+                        log.warn("capture of {} failed, retrying in {} ms: {}", spec.name(), backoff, e.toString());
+                        report(CaptureState.ERROR, String.valueOf(e.getMessage()));
                     }
-                    log.warn(
-                            "capture of {} failed, retrying in {}: {}",
-                            spec.name(),
-                            settings.slotRetry(),
-                            e.toString());
-                    report(CaptureState.ERROR, String.valueOf(e.getMessage()));
-                    pause(settings.slotRetry().toMillis());
                 }
+                if (stopped) {
+                    break;
+                }
+                metrics.reconnected();
+                // a session that ran for a while starts over quickly; quick repeated failures back off, up to a minute
+                if (System.nanoTime() - started > TimeUnit.MILLISECONDS.toNanos(maxBackoff)) {
+                    backoff = settings.slotRetry().toMillis();
+                }
+                pause(backoff);
+                backoff = Math.min(backoff * 2, maxBackoff);
             }
         } finally {
+            metrics.close();
             log.info("capture of {} stopped", spec.name());
         }
     }
@@ -639,7 +646,9 @@ final class CaptureSession implements Runnable {
                     nextSequences = now + settings.sequenceInterval().toNanos();
                 }
                 if (now >= nextStatus) {
-                    publishCatalog(status(CaptureState.STREAMING, null, null, slotLag(sql)));
+                    Long lag = slotLag(sql);
+                    metrics.slotLag(lag);
+                    publishCatalog(status(CaptureState.STREAMING, null, null, lag));
                     nextStatus = now + settings.statusInterval().toNanos();
                 }
                 Thread.sleep(idleSleep);
@@ -662,11 +671,15 @@ final class CaptureSession implements Runnable {
 
     private void send(TransactionAssembler.Emitted e) {
         unacknowledged.incrementAndGet();
+        if (e.envelope().getBody() instanceof TransactionChunk chunk) {
+            metrics.published(chunk.getChanges().size(), e.approximateBytes());
+        }
         producer.sendChange(spec.id(), e.envelope(), (metadata, exception) -> {
             if (exception != null) {
                 sendFailure.compareAndSet(null, exception);
                 return;
             }
+            metrics.acknowledged(e.lastOfTransaction());
             if (e.lastOfTransaction()) {
                 acknowledged.accumulateAndGet(e.endLsn(), (a, b) -> a.compareTo(b) >= 0 ? a : b);
                 acknowledgedCommitTime.set(((TransactionChunk) e.envelope().getBody()).getCommitTime());
@@ -688,6 +701,7 @@ final class CaptureSession implements Runnable {
                 return;
             }
             acknowledged.accumulateAndGet(walEnd, (a, b) -> a.compareTo(b) >= 0 ? a : b);
+            metrics.acknowledged(false);
             unacknowledged.decrementAndGet();
         });
     }

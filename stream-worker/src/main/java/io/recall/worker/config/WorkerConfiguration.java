@@ -66,8 +66,8 @@ class WorkerConfiguration {
     }
 
     @Bean
-    BaseBackupTaker baseBackupTaker(BlobStore store, ClientTools tools, Clock clock) {
-        return new BaseBackupTaker(store, tools, clock);
+    BaseBackupTaker baseBackupTaker(BlobStore store, ClientTools tools, Clock clock, WorkerProperties properties) {
+        return new BaseBackupTaker(store, tools, clock, properties.capture().maxConcurrentBaseBackups());
     }
 
     @Bean

@@ -60,6 +60,7 @@ public record WorkerProperties(
      * @param sequenceInterval how often sequence values are read
      * @param slotRetry wait before retrying a slot held by another connection, or a failed session
      * @param slotCreationTimeout how long creating a slot may wait for running transactions
+     * @param maxConcurrentBaseBackups how many pg_dump processes this worker runs at once
      */
     public record Capture(
             @DefaultValue("true") boolean enabled,
@@ -68,7 +69,8 @@ public record WorkerProperties(
             @NotNull @DefaultValue("10s") Duration heartbeatInterval,
             @NotNull @DefaultValue("30s") Duration sequenceInterval,
             @NotNull @DefaultValue("5s") Duration slotRetry,
-            @NotNull @DefaultValue("5m") Duration slotCreationTimeout) {}
+            @NotNull @DefaultValue("5m") Duration slotCreationTimeout,
+            @Min(1) @DefaultValue("4") int maxConcurrentBaseBackups) {}
 
     /** Where base backups and segments go: {@code type} local (under {@code localRoot}) or s3. */
     public record Storage(

@@ -104,9 +104,11 @@ final class CaptureHarness implements AutoCloseable {
     }
 
     /** A worker in a child JVM, so that a test can kill it hard (SIGKILL), as a crash would. */
-    Process startWorkerProcess(String workerId, Path log) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    Process startWorkerProcess(String workerId, Path log, String... jvmOptions) throws IOException {
+        List<String> command = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of(
                 "--enable-native-access=ALL-UNNAMED",
                 "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.recall.schemas",
                 "-cp",

@@ -217,6 +217,29 @@ class CaptureIT {
                                             && st.getDurableLsn() > after.value()))
                             .isTrue();
                 });
+        // per-source meters
+        var meters = h.workers.getFirst().getBean(io.micrometer.core.instrument.MeterRegistry.class);
+        String id = s.id().toString();
+        assertThat(meters.get("recall.capture.changes")
+                        .tag("source", id)
+                        .counter()
+                        .count())
+                .isGreaterThanOrEqualTo(1001);
+        assertThat(meters.get("recall.capture.transactions")
+                        .tag("source", id)
+                        .counter()
+                        .count())
+                .isGreaterThanOrEqualTo(9);
+        assertThat(meters.get("recall.capture.durable.age")
+                        .tag("source", id)
+                        .gauge()
+                        .value())
+                .isBetween(0.0, 30.0);
+        assertThat(meters.get("recall.capture.slot.lag")
+                        .tag("source", id)
+                        .gauge()
+                        .value())
+                .isGreaterThanOrEqualTo(0);
         // sequences are read too (none here beyond what tables own, but the record arrives)
         assertThat(h.received.stream().anyMatch(e -> e.getBody() instanceof SequenceValues))
                 .isTrue();
