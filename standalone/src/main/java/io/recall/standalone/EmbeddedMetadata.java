@@ -40,13 +40,18 @@ final class EmbeddedMetadata implements AutoCloseable {
         this.port = port;
     }
 
-    static EmbeddedMetadata start(Path dataDirectory, String password) {
+    /**
+     * @param ownShutdownHook whether the database stops itself when the JVM exits; false when the caller's hook stops
+     *     it, after what uses it
+     */
+    static EmbeddedMetadata start(Path dataDirectory, String password, boolean ownShutdownHook) {
         Path marker = dataDirectory.resolveSibling(dataDirectory.getFileName() + ".initialised");
         int port = freePort();
         try {
             EmbeddedPostgres pg = EmbeddedPostgres.builder()
                     .setDataDirectory(dataDirectory)
                     .setCleanDataDirectory(false)
+                    .setRegisterShutdownHook(ownShutdownHook)
                     .setPort(port)
                     .setPGStartupWait(Duration.ofMinutes(2))
                     .setServerConfig("listen_addresses", "127.0.0.1")

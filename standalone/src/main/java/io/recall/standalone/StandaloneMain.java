@@ -1,78 +1,223 @@
 package io.recall.standalone;
 
 import io.recall.coordinator.CoordinatorApplication;
+import io.recall.worker.StreamWorkerApplication;
+import java.net.URL;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.springframework.boot.Banner;
 import org.springframework.boot.SpringApplication;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
+import org.springframework.boot.logging.LogLevel;
+import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.context.event.ContextClosedEvent;
 
 /**
- * Recall in one JVM on embedded defaults: an embedded PostgreSQL for metadata and the coordinator's REST API on
- * 127.0.0.1:8080, everything kept under {@code ./data} ({@code --recall.data-dir=...} to move it). Any setting can be
- * given as {@code --name=value} and overrides the embedded default (e.g. {@code --spring.datasource.url=...} to use an
- * external metadata database).
+ * Recall in one JVM on embedded defaults, everything kept under {@code ./data} ({@code --recall.data-dir=...} to move
+ * it): an embedded PostgreSQL for metadata, an embedded Kafka broker (KRaft), the coordinator with its REST API on
+ * 127.0.0.1:8080 and a stream worker storing on the local file system under {@code ./data/storage}.
+ *
+ * <p>Every argument ({@code --name=value}) goes to both the coordinator and the worker and overrides the embedded
+ * defaults. An external part replaces an embedded one: {@code --spring.kafka.bootstrap-servers=...} an external Kafka
+ * (no broker is started), {@code --spring.datasource.url=...} an external metadata database, {@code
+ * --recall.storage.type=s3} with the other {@code recall.storage.*} settings S3 storage. The embedded broker listens
+ * on the port of its previous start ({@code --recall.kafka.port=N} and {@code --recall.kafka.controller-port=N} to
+ * choose), and {@code --recall.kafka.config.<name>=<value>} sets any broker setting.
  */
 public final class StandaloneMain {
+
+    static final String WORKER_ID = "standalone";
+    /** Both contexts' name: they share one logging set-up, whose lines carry the name of the first. */
+    private static final String APPLICATION_NAME = "recall-standalone";
+
+    private static final String KAFKA_CONFIG_PREFIX = "--recall.kafka.config.";
 
     private StandaloneMain() {}
 
     public static void main(String[] args) {
-        start(args);
+        start(true, args);
     }
 
-    static ConfigurableApplicationContext start(String... args) {
-        List<String> arguments = new ArrayList<>(Arrays.asList(args));
-        Path dataDir = Path.of(value(arguments, "recall.data-dir", "data"));
-        StandaloneHome home = StandaloneHome.open(dataDir);
+    /** Starts every part; if one fails, those already started are stopped again before the failure is thrown. */
+    static Standalone start(String... args) {
+        return start(false, args);
+    }
 
-        EmbeddedMetadata metadata = null;
-        if (value(arguments, "spring.datasource.url", null) == null) {
-            metadata = EmbeddedMetadata.start(home.root().resolve("metadata"), home.metadataPassword());
-            addDefault(arguments, "spring.datasource.url", metadata.jdbcUrl());
-            addDefault(arguments, "spring.datasource.username", EmbeddedMetadata.USER);
-            addDefault(arguments, "spring.datasource.password", home.metadataPassword());
+    /**
+     * @param shutdownHook stop everything, in order, when the JVM exits (from the moment the first part starts); without
+     *     it the caller closes the result
+     */
+    private static Standalone start(boolean shutdownHook, String... args) {
+        List<String> shared = new ArrayList<>(Arrays.asList(args));
+        StandaloneHome home = StandaloneHome.open(Path.of(value(shared, "recall.data-dir", "data")));
+        Standalone standalone = new Standalone(home);
+        if (shutdownHook) {
+            Runtime.getRuntime().addShutdownHook(new Thread(standalone::close, "recall-standalone-shutdown"));
         }
-        if (value(arguments, "recall.secrets.active-key-id", null) == null) {
-            addDefault(arguments, "recall.secrets.keys." + StandaloneHome.SECRETS_KEY_ID, home.secretsKey());
-            addDefault(arguments, "recall.secrets.active-key-id", StandaloneHome.SECRETS_KEY_ID);
-        }
-        addDefault(arguments, "recall.security.bootstrap-admin-token", home.adminToken());
-        addDefault(arguments, "spring.application.name", "recall-standalone");
-
-        SpringApplication app = new SpringApplication(CoordinatorApplication.class);
-        ConfigurableApplicationContext context;
         try {
-            context = app.run(arguments.toArray(String[]::new));
+            Map<String, String> coordinatorDefaults = new LinkedHashMap<>();
+            if (value(shared, "spring.datasource.url", null) == null) {
+                // with our hook, the database must not stop on its own hook before the coordinator has stopped
+                EmbeddedMetadata metadata =
+                        EmbeddedMetadata.start(home.root().resolve("metadata"), home.metadataPassword(), !shutdownHook);
+                standalone.metadata(metadata);
+                coordinatorDefaults.put("spring.datasource.url", metadata.jdbcUrl());
+                coordinatorDefaults.put("spring.datasource.username", EmbeddedMetadata.USER);
+                coordinatorDefaults.put("spring.datasource.password", home.metadataPassword());
+            }
+            String bootstrap = value(shared, "spring.kafka.bootstrap-servers", null);
+            if (bootstrap == null) {
+                quietKafkaServer(shared);
+                EmbeddedKafka kafka = EmbeddedKafka.start(home.root(), kafkaListeners(shared), kafkaOverrides(shared));
+                standalone.kafka(kafka);
+                bootstrap = kafka.bootstrapServers();
+                shared.add("--spring.kafka.bootstrap-servers=" + bootstrap);
+            }
+            standalone.kafkaBootstrapServers(bootstrap);
+            if (value(shared, "recall.secrets.active-key-id", null) == null) {
+                addDefault(shared, "recall.secrets.keys." + StandaloneHome.SECRETS_KEY_ID, home.secretsKey());
+                addDefault(shared, "recall.secrets.active-key-id", StandaloneHome.SECRETS_KEY_ID);
+            }
+
+            // The worker first: it creates Recall's topics (compacted recall.sources, ...) before the coordinator
+            // publishes to them.
+            standalone.worker(startWorker(shared, home));
+            standalone.coordinator(startCoordinator(shared, coordinatorDefaults, home));
         } catch (RuntimeException e) {
-            if (metadata != null) {
-                metadata.close();
+            try {
+                standalone.close();
+            } catch (RuntimeException stopping) {
+                e.addSuppressed(stopping);
             }
             throw e;
         }
-        EmbeddedMetadata owned = metadata;
-        if (owned != null) {
-            context.addApplicationListener(e -> {
-                if (e instanceof ContextClosedEvent) {
-                    owned.close();
-                }
-            });
+        printWelcome(standalone);
+        return standalone;
+    }
+
+    private static ConfigurableApplicationContext startWorker(List<String> shared, StandaloneHome home) {
+        List<String> arguments = new ArrayList<>(shared);
+        configLocation(arguments, StreamWorkerApplication.class);
+        // The coordinator's jars on the shared class path would give the worker a DataSource (and Flyway and jOOQ on
+        // it) by auto-configuration; the worker never touches the metadata database.
+        String exclude = DataSourceAutoConfiguration.class.getName();
+        String excluded = value(arguments, "spring.autoconfigure.exclude", null);
+        set(arguments, "spring.autoconfigure.exclude", excluded == null ? exclude : excluded + "," + exclude);
+        addDefault(arguments, "spring.application.name", APPLICATION_NAME);
+        addDefault(arguments, "recall.worker-id", WORKER_ID);
+        addDefault(
+                arguments,
+                "recall.storage.local-root",
+                home.root().resolve("storage").toString());
+
+        SpringApplication app = new SpringApplication(StreamWorkerApplication.class);
+        app.setMainApplicationClass(StreamWorkerApplication.class);
+        app.setWebApplicationType(WebApplicationType.NONE);
+        app.setBannerMode(Banner.Mode.OFF);
+        app.setRegisterShutdownHook(false);
+        return app.run(arguments.toArray(String[]::new));
+    }
+
+    private static ConfigurableApplicationContext startCoordinator(
+            List<String> shared, Map<String, String> defaults, StandaloneHome home) {
+        List<String> arguments = new ArrayList<>(shared);
+        defaults.forEach((name, value) -> addDefault(arguments, name, value));
+        configLocation(arguments, CoordinatorApplication.class);
+        addDefault(arguments, "recall.security.bootstrap-admin-token", home.adminToken());
+        addDefault(arguments, "spring.application.name", APPLICATION_NAME);
+
+        SpringApplication app = new SpringApplication(CoordinatorApplication.class);
+        app.setMainApplicationClass(CoordinatorApplication.class);
+        app.setRegisterShutdownHook(false);
+        return app.run(arguments.toArray(String[]::new));
+    }
+
+    /**
+     * Points a context at its own module's {@code application.yml}. The coordinator's and the worker's jars each hold
+     * one at the class path root, and in one class path {@code classpath:application.yml} would give both contexts
+     * whichever comes first. The usual {@code ./} and {@code ./config/} follow, later locations winning as by default.
+     * A {@code --spring.config.location} on the command line replaces this for both.
+     */
+    static void configLocation(List<String> arguments, Class<?> application) {
+        String classFile = application.getName().replace('.', '/') + ".class";
+        URL url = application.getClassLoader().getResource(classFile);
+        if (url == null) {
+            throw new IllegalStateException("cannot find " + classFile + " on the class path");
         }
-        String port = context.getEnvironment().getProperty("local.server.port");
-        String address = context.getEnvironment().getProperty("server.address", "127.0.0.1");
+        String root = url.toString().substring(0, url.toString().length() - classFile.length());
+        addDefault(
+                arguments, "spring.config.location", root + "application.yml,optional:file:./,optional:file:./config/");
+    }
+
+    /**
+     * The broker logs before any Spring context has set up logging (and would log at DEBUG by logback's default); it
+     * is also chatty at INFO. Its loggers stay at WARN unless {@code --logging.level.<name>} says otherwise, both now
+     * and in the contexts (which share the JVM's logging).
+     */
+    private static void quietKafkaServer(List<String> arguments) {
+        LoggingSystem logging = LoggingSystem.get(StandaloneMain.class.getClassLoader());
+        logging.setLogLevel(LoggingSystem.ROOT_LOGGER_NAME, level(arguments, "root", "INFO"));
+        for (String logger : EmbeddedKafka.SERVER_LOGGERS) {
+            addDefault(arguments, "logging.level." + logger, "WARN");
+            logging.setLogLevel(logger, level(arguments, logger, "WARN"));
+        }
+    }
+
+    private static LogLevel level(List<String> arguments, String logger, String fallback) {
+        String value = value(arguments, "logging.level." + logger, fallback).strip();
+        // as Spring Boot reads logging.level.*: "false" (a YAML "off") means OFF
+        return value.equalsIgnoreCase("false") ? LogLevel.OFF : LogLevel.valueOf(value.toUpperCase(Locale.ROOT));
+    }
+
+    private static EmbeddedKafka.Listeners kafkaListeners(List<String> arguments) {
+        return new EmbeddedKafka.Listeners(
+                port(arguments, "recall.kafka.port"), port(arguments, "recall.kafka.controller-port"));
+    }
+
+    private static int port(List<String> arguments, String name) {
+        String value = value(arguments, name, "0");
+        try {
+            return Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a port number, not '" + value + "'", e);
+        }
+    }
+
+    private static Map<String, String> kafkaOverrides(List<String> arguments) {
+        Map<String, String> overrides = new LinkedHashMap<>();
+        for (String a : arguments) {
+            int eq = a.indexOf('=');
+            if (a.startsWith(KAFKA_CONFIG_PREFIX) && eq > KAFKA_CONFIG_PREFIX.length()) {
+                overrides.put(a.substring(KAFKA_CONFIG_PREFIX.length(), eq), a.substring(eq + 1));
+            }
+        }
+        return overrides;
+    }
+
+    private static void printWelcome(Standalone standalone) {
+        ConfigurableApplicationContext coordinator = standalone.coordinator();
+        StandaloneHome home = standalone.home();
+        String port = coordinator.getEnvironment().getProperty("local.server.port");
+        String address = coordinator.getEnvironment().getProperty("server.address", "127.0.0.1");
+        String kafka = standalone
+                .embeddedKafka()
+                .map(k -> k.bootstrapServers() + " (embedded, log in " + k.logDirectory() + ")")
+                .orElse(standalone.kafkaBootstrapServers() + " (external)");
+        System.out.printf(
+                "%nRecall is running at http://%s:%s (API docs: /swagger-ui.html)%nKafka: %s%n", address, port, kafka);
         if (home.firstStart()) {
             System.out.printf(
-                    "%nRecall is running at http://%s:%s (API docs: /swagger-ui.html)%n"
-                            + "Admin API token (shown once; also kept owner-only in %s):%n%n    %s%n%n",
-                    address, port, home.root().resolve("admin-token"), home.adminToken());
+                    "Admin API token (shown once; also kept owner-only in %s):%n%n    %s%n%n",
+                    home.root().resolve("admin-token"), home.adminToken());
         } else {
-            System.out.printf(
-                    "%nRecall is running at http://%s:%s; the admin API token is in %s%n%n",
-                    address, port, home.root().resolve("admin-token"));
+            System.out.printf("The admin API token is in %s%n%n", home.root().resolve("admin-token"));
         }
-        return context;
     }
 
     /** The value of {@code --name=value} among the arguments, or the fallback. */
@@ -90,5 +235,11 @@ public final class StandaloneMain {
         if (value(arguments, name, null) == null) {
             arguments.add("--" + name + "=" + value);
         }
+    }
+
+    private static void set(List<String> arguments, String name, String value) {
+        String prefix = "--" + name + "=";
+        arguments.removeIf(a -> a.startsWith(prefix));
+        arguments.add(prefix + value);
     }
 }

@@ -1,0 +1,119 @@
+package io.recall.standalone;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Everything a standalone start runs, closed in the reverse order of starting: the coordinator, then the stream
+ * worker, then the embedded Kafka broker, then the embedded metadata database, so that no part loses what it depends
+ * on while it is still stopping. Parts given externally (Kafka, metadata) are not owned and not stopped.
+ *
+ * <p>Thread-safe: one thread adds parts while starting them, and {@link #close()} may run meanwhile from another (the
+ * JVM shutdown hook, when the process is stopped during start-up); a part added after that is stopped at once.
+ */
+final class Standalone implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Standalone.class);
+
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private final StandaloneHome home;
+    private EmbeddedKafka kafka;
+    private String kafkaBootstrapServers;
+    private ConfigurableApplicationContext worker;
+    private ConfigurableApplicationContext coordinator;
+    private boolean closed;
+
+    Standalone(StandaloneHome home) {
+        this.home = home;
+    }
+
+    synchronized void metadata(EmbeddedMetadata metadata) {
+        own(metadata);
+    }
+
+    synchronized void kafka(EmbeddedKafka embedded) {
+        own(embedded);
+        this.kafka = embedded;
+    }
+
+    synchronized void kafkaBootstrapServers(String bootstrapServers) {
+        this.kafkaBootstrapServers = bootstrapServers;
+    }
+
+    synchronized void worker(ConfigurableApplicationContext context) {
+        own(context);
+        this.worker = context;
+    }
+
+    synchronized void coordinator(ConfigurableApplicationContext context) {
+        own(context);
+        this.coordinator = context;
+    }
+
+    /** Takes a just-started part; if {@link #close()} already ran (the JVM is exiting), stops it at once instead. */
+    private void own(AutoCloseable part) {
+        if (closed) {
+            try {
+                part.close();
+            } catch (Exception e) {
+                log.error("failed to stop {}", part, e);
+            }
+            throw new IllegalStateException("Recall standalone is shutting down");
+        }
+        started.push(part);
+    }
+
+    StandaloneHome home() {
+        return home;
+    }
+
+    /** The coordinator's context: REST API, metadata. */
+    ConfigurableApplicationContext coordinator() {
+        return coordinator;
+    }
+
+    /** The stream worker's context: capture (no web server). */
+    ConfigurableApplicationContext worker() {
+        return worker;
+    }
+
+    /** The embedded broker, empty when {@code spring.kafka.bootstrap-servers} named an external one. */
+    Optional<EmbeddedKafka> embeddedKafka() {
+        return Optional.ofNullable(kafka);
+    }
+
+    /** What both contexts use as {@code spring.kafka.bootstrap-servers}. */
+    String kafkaBootstrapServers() {
+        return kafkaBootstrapServers;
+    }
+
+    /** Stops every started part, last started first; a failure to stop one does not keep the others running. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        while (!started.isEmpty()) {
+            AutoCloseable part = started.pop();
+            try {
+                part.close();
+            } catch (Exception e) {
+                log.error("failed to stop {}", part, e);
+                if (failure == null) {
+                    failure = new IllegalStateException("Recall standalone did not stop cleanly", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}
