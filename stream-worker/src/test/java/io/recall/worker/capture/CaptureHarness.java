@@ -91,6 +91,7 @@ final class CaptureHarness implements AutoCloseable {
                 "--recall.capture.slot-retry=1s",
                 "--spring.kafka.consumer.properties.session.timeout.ms=6000",
                 "--spring.kafka.consumer.properties.heartbeat.interval.ms=1000",
+                "--server.port=0",
                 "--recall.worker-id=" + workerId));
         args.addAll(List.of(extra));
         return args;

@@ -240,6 +240,16 @@ class CaptureIT {
                         .gauge()
                         .value())
                 .isGreaterThanOrEqualTo(0);
+        // and they are scraped from the worker's actuator endpoint
+        String port = h.workers.getFirst().getEnvironment().getProperty("local.server.port");
+        var scrape = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(
+                                        java.net.URI.create("http://127.0.0.1:" + port + "/actuator/prometheus"))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(scrape.statusCode()).isEqualTo(200);
+        assertThat(scrape.body()).contains("recall_capture_changes_total").contains(id);
         // sequences are read too (none here beyond what tables own, but the record arrives)
         assertThat(h.received.stream().anyMatch(e -> e.getBody() instanceof SequenceValues))
                 .isTrue();
