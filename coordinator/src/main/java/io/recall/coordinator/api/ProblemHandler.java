@@ -4,12 +4,15 @@ import io.recall.common.errors.ConflictException;
 import io.recall.common.errors.InvalidRequestException;
 import io.recall.common.errors.NotFoundException;
 import io.recall.common.errors.SourceConnectionException;
+import io.recall.coordinator.source.KafkaUnavailableException;
+import io.recall.coordinator.source.SlotInUseException;
 import io.recall.coordinator.source.probe.ProbeFailedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -71,6 +74,31 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler(ConflictException.class)
     ProblemDetail conflict(ConflictException e) {
         return problem(HttpStatus.CONFLICT, ProblemTypes.CONFLICT, "Conflict", e.getMessage());
+    }
+
+    @ExceptionHandler(SlotInUseException.class)
+    ProblemDetail slotInUse(SlotInUseException e) {
+        ProblemDetail p =
+                problem(HttpStatus.CONFLICT, ProblemTypes.SLOT_IN_USE, "Replication slot still in use", e.getMessage());
+        p.setProperty("slotName", e.slotName());
+        if (e.activePid() != null) {
+            p.setProperty("activePid", e.activePid());
+        }
+        return p;
+    }
+
+    /** The change is committed and will be published: the client may retry, or just wait and read it back. */
+    @ExceptionHandler(KafkaUnavailableException.class)
+    ResponseEntity<ProblemDetail> kafkaUnavailable(KafkaUnavailableException e) {
+        log.warn("{}", e.getMessage());
+        ProblemDetail p = problem(
+                HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.KAFKA_UNAVAILABLE, "Kafka unavailable", e.getMessage());
+        p.setProperty("sourceId", e.source().toString());
+        p.setProperty("retriable", true);
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                .header(HttpHeaders.RETRY_AFTER, "10")
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .body(p);
     }
 
     @ExceptionHandler(Exception.class)

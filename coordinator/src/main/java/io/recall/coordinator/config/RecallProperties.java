@@ -1,6 +1,7 @@
 package io.recall.coordinator.config;
 
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,6 +17,9 @@ import org.springframework.validation.annotation.Validated;
  * @param secrets the keyring that encrypts source passwords at rest and in Kafka
  * @param tools where the PostgreSQL client tools ({@code pg_dump}, {@code pg_restore}) live
  * @param probe capability-probe settings
+ * @param topics Kafka topic names and the shape of the topics Recall creates (the stream worker has the same
+ *     properties, so either side can create them)
+ * @param desiredState publishing of each source's desired state to {@code recall.sources}
  */
 @Validated
 @ConfigurationProperties("recall")
@@ -23,7 +27,9 @@ public record RecallProperties(
         @Valid @DefaultValue Security security,
         @Valid @DefaultValue Secrets secrets,
         @Valid @DefaultValue Tools tools,
-        @Valid @DefaultValue Probe probe) {
+        @Valid @DefaultValue Probe probe,
+        @Valid @DefaultValue Topics topics,
+        @Valid @DefaultValue DesiredState desiredState) {
 
     /**
      * @param authEnabled bearer tokens required on every route but health and the API docs; turn off only for local
@@ -49,6 +55,45 @@ public record RecallProperties(
     public record Probe(
             @NotNull @DefaultValue("10s") Duration connectTimeout,
             @NotNull @DefaultValue("30s") Duration statementTimeout) {}
+
+    /**
+     * Same names and defaults as the stream worker's {@code recall.topics.*}.
+     *
+     * @param prefix put in front of every topic name
+     * @param sourcesPartitions partitions of the compacted sources topic: caps how many capture workers share sources
+     * @param changesPartitions partitions of the changes topic (and of the catalog topic)
+     * @param replicationFactor replication factor of topics Recall creates
+     */
+    public record Topics(
+            @NotNull @DefaultValue("recall.") String prefix,
+            @Min(1) @DefaultValue("64") int sourcesPartitions,
+            @Min(1) @DefaultValue("12") int changesPartitions,
+            @Min(1) @DefaultValue("1") short replicationFactor) {
+
+        public String sources() {
+            return prefix + "sources";
+        }
+
+        public String changes() {
+            return prefix + "changes";
+        }
+
+        public String catalog() {
+            return prefix + "catalog";
+        }
+    }
+
+    /**
+     * @param publishTimeout how long a request waits for Kafka to acknowledge a desired state before answering 503
+     *     (also the producer's delivery timeout, so a record given up on is not sent later behind a newer one)
+     * @param reconcileInterval how often states Kafka has not acknowledged yet are published again
+     * @param slotReleaseTimeout how long {@code DELETE} waits, after writing the tombstone, for the capture worker to
+     *     release the replication slot before answering 409
+     */
+    public record DesiredState(
+            @NotNull @DefaultValue("10s") Duration publishTimeout,
+            @NotNull @DefaultValue("30s") Duration reconcileInterval,
+            @NotNull @DefaultValue("30s") Duration slotReleaseTimeout) {}
 
     /** Names a problem with the secrets configuration, or returns null when it is usable. */
     public static String secretsProblem(Secrets s) {

@@ -7,10 +7,16 @@ import io.recall.coordinator.source.probe.DdlCaptureMode;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * A registered source as the coordinator keeps it. {@code connection} carries no password: the password lives only
  * as ciphertext ({@code passwordCiphertext}).
+ *
+ * @param epoch grows with every change of desired state
+ * @param publishedEpoch the epoch of the last desired state (or tombstone) Kafka acknowledged; null = none yet
+ * @param baseBackupRequestId the latest base backup an operator asked for; part of the desired state
+ * @param deletionRequestedAt set once {@code DELETE} began: the desired state is a tombstone from then on
  */
 public record Source(
         SourceId id,
@@ -30,6 +36,9 @@ public record Source(
         String statusDetail,
         boolean paused,
         long epoch,
+        Long publishedEpoch,
+        UUID baseBackupRequestId,
+        OffsetDateTime deletionRequestedAt,
         Lsn durableLsn,
         OffsetDateTime durableCommitTime,
         Lsn archivedLsn,
@@ -42,5 +51,14 @@ public record Source(
     public Source {
         tables = List.copyOf(tables);
         retention = retention == null ? null : Map.copyOf(retention);
+    }
+
+    public boolean deleting() {
+        return deletionRequestedAt != null;
+    }
+
+    /** Kafka has acknowledged the desired state of the current epoch. */
+    public boolean published() {
+        return publishedEpoch != null && publishedEpoch == epoch;
     }
 }

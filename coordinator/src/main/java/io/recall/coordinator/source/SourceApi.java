@@ -26,7 +26,14 @@ public final class SourceApi {
             String baseBackupSchedule,
             Map<String, Object> retention) {}
 
-    /** A source as the API shows it: the connection string with its password masked, never in clear. */
+    /**
+     * A source as the API shows it: the connection string with its password masked, never in clear.
+     *
+     * @param epoch version of the desired state; grows with every change (pause, resume, tables, base backup request)
+     * @param publishedEpoch the epoch Kafka has acknowledged on {@code recall.sources}; behind {@code epoch} while
+     *     Kafka is unavailable (the coordinator keeps publishing)
+     * @param deletionRequestedAt set when a {@code DELETE} began and has not finished (e.g. the slot was still in use)
+     */
     public record SourceView(
             String id,
             String name,
@@ -34,6 +41,10 @@ public final class SourceApi {
             String status,
             String statusDetail,
             boolean paused,
+            long epoch,
+            Long publishedEpoch,
+            String baseBackupRequestId,
+            OffsetDateTime deletionRequestedAt,
             List<String> tables,
             List<String> tablePatterns,
             List<String> excludeTables,
@@ -63,6 +74,12 @@ public final class SourceApi {
                     s.status().name(),
                     s.statusDetail(),
                     s.paused(),
+                    s.epoch(),
+                    s.publishedEpoch(),
+                    s.baseBackupRequestId() == null
+                            ? null
+                            : s.baseBackupRequestId().toString(),
+                    s.deletionRequestedAt(),
                     s.tables().stream().map(TableName::toString).toList(),
                     s.selection().includeText(),
                     s.selection().excludeText(),
@@ -83,6 +100,25 @@ public final class SourceApi {
                     probe);
         }
     }
+
+    /**
+     * The answer to {@code POST .../pause} and {@code .../resume}.
+     *
+     * @param slotKept the replication slot stays on the source
+     * @param walRetained the source keeps WAL for the slot while capture is paused
+     * @param message what this means for the source, in words
+     */
+    public record CaptureControl(
+            String id,
+            boolean paused,
+            long epoch,
+            String slotName,
+            boolean slotKept,
+            boolean walRetained,
+            String message) {}
+
+    /** The answer to {@code POST .../base-backups}: the request, which a capture worker takes up. */
+    public record BaseBackupRequested(String requestId, String sourceId, String status, long epoch, String message) {}
 
     /** The answer to {@code DELETE /api/v1/sources/{id}}: what was removed on the source. */
     public record Deletion(String id, boolean slotDropped, boolean publicationDropped, List<String> warnings) {}

@@ -2,6 +2,9 @@ package io.recall.coordinator.source;
 
 import io.recall.common.SourceId;
 import io.recall.common.errors.InvalidRequestException;
+import io.recall.coordinator.catalog.BaseBackupView;
+import io.recall.coordinator.source.SourceApi.BaseBackupRequested;
+import io.recall.coordinator.source.SourceApi.CaptureControl;
 import io.recall.coordinator.source.SourceApi.Deletion;
 import io.recall.coordinator.source.SourceApi.RegisterSource;
 import io.recall.coordinator.source.SourceApi.SourceView;
@@ -56,8 +59,39 @@ class SourceController {
     }
 
     @Operation(
-            summary = "Stop capture, drop the slot and publication on the source, and forget the source;"
-                    + " force=true forgets an unreachable source anyway")
+            summary = "Pause capture. The replication slot is kept, so no change is lost, and the source retains WAL"
+                    + " for it until the source is resumed or deleted")
+    @PostMapping("/api/v1/sources/{id}/pause")
+    CaptureControl pause(@PathVariable String id) {
+        return sources.pause(parse(id));
+    }
+
+    @Operation(summary = "Resume capture from where the replication slot stopped")
+    @PostMapping("/api/v1/sources/{id}/resume")
+    CaptureControl resume(@PathVariable String id) {
+        return sources.resume(parse(id));
+    }
+
+    @Operation(summary = "Take a base backup now: 202 with the request id; a capture worker takes it")
+    @PostMapping("/api/v1/sources/{id}/base-backups")
+    ResponseEntity<BaseBackupRequested> requestBaseBackup(@PathVariable String id) {
+        SourceId source = parse(id);
+        BaseBackupRequested requested = sources.requestBaseBackup(source);
+        return ResponseEntity.accepted()
+                .location(URI.create("/api/v1/sources/" + source + "/base-backups"))
+                .body(requested);
+    }
+
+    @Operation(summary = "The source's base backups, newest first")
+    @GetMapping("/api/v1/sources/{id}/base-backups")
+    List<BaseBackupView> baseBackups(@PathVariable String id) {
+        return sources.baseBackups(parse(id));
+    }
+
+    @Operation(
+            summary = "Stop capture (tombstone on recall.sources), drop the slot and publication on the source once"
+                    + " the capture has released the slot, and forget the source; force=true forgets an unreachable"
+                    + " source anyway")
     @DeleteMapping("/api/v1/sources/{id}")
     Deletion delete(@PathVariable String id, @RequestParam(defaultValue = "false") boolean force) {
         return sources.delete(parse(id), force);

@@ -20,12 +20,16 @@ class SourceObjects {
 
     private static final Logger log = LoggerFactory.getLogger(SourceObjects.class);
 
+    /** SQLSTATE of "replication slot ... is active for PID ...". */
+    private static final String OBJECT_IN_USE = "55006";
+
     /** What a cleanup removed. */
     record Removed(boolean slot, boolean publication) {}
 
     /**
      * Drops the slot (if it exists) and then the publication (if it exists). A slot still streamed by a connection
-     * is not dropped: that is a {@link ConflictException}, since the capture must stop first.
+     * is not dropped: that is a {@link SlotInUseException}, since the capture must stop first; the publication is
+     * then left as it is.
      */
     Removed drop(ConnectionString source, String slotName, String publicationName) {
         try (Connection c = DriverManager.getConnection(source.jdbcUrl(), source.jdbcProperties())) {
@@ -36,9 +40,11 @@ class SourceObjects {
                 try (ResultSet rs = ps.executeQuery()) {
                     if (rs.next()) {
                         if (rs.getBoolean(1)) {
-                            throw new ConflictException("replication slot " + slotName
-                                    + " is still in use by process " + rs.getInt(2)
-                                    + ": stop its capture first (pause the source), then delete again");
+                            int pid = rs.getInt(2);
+                            throw new SlotInUseException(
+                                    slotName,
+                                    pid,
+                                    "replication slot " + slotName + " is still in use by process " + pid);
                         }
                         slot = true;
                     }
@@ -48,6 +54,12 @@ class SourceObjects {
                 try (PreparedStatement ps = c.prepareStatement("SELECT pg_drop_replication_slot(?)")) {
                     ps.setString(1, slotName);
                     ps.execute();
+                } catch (SQLException e) {
+                    if (OBJECT_IN_USE.equals(e.getSQLState())) {
+                        // a capture took the slot between the check above and the drop
+                        throw new SlotInUseException(slotName, null, e.getMessage());
+                    }
+                    throw e;
                 }
                 log.info("dropped replication slot {} on {}", slotName, source.masked());
             }

@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.jooq.DSLContext;
 import org.jooq.JSONB;
+import org.jooq.UpdateSetMoreStep;
 import org.springframework.stereotype.Repository;
 
 /** Sources and their probe reports in the metadata database. Thread-safe. */
@@ -67,6 +68,9 @@ class SourceRepository {
         r.setStatusDetail(s.statusDetail());
         r.setPaused(s.paused());
         r.setEpoch(s.epoch());
+        r.setPublishedEpoch(s.publishedEpoch());
+        r.setBaseBackupRequestId(s.baseBackupRequestId());
+        r.setDeletionRequestedAt(s.deletionRequestedAt());
         r.setCreatedAt(s.createdAt());
         r.setUpdatedAt(s.updatedAt());
         r.setVersion(0);
@@ -75,6 +79,70 @@ class SourceRepository {
 
     Optional<Source> find(SourceId id) {
         return db.selectFrom(SOURCES).where(SOURCES.ID.eq(id.value())).fetchOptional(this::toSource);
+    }
+
+    /**
+     * Reads a source and locks its row until the transaction ends ({@code FOR NO KEY UPDATE}): changes of its
+     * desired state and its publication to Kafka are serialised on this lock. Catalog inserts that reference the
+     * row (they take {@code FOR KEY SHARE}) are not blocked by it.
+     */
+    Optional<Source> lock(SourceId id) {
+        return db.selectFrom(SOURCES)
+                .where(SOURCES.ID.eq(id.value()))
+                .forNoKeyUpdate()
+                .fetchOptional(this::toSource);
+    }
+
+    /** Sources whose current epoch Kafka has not acknowledged. */
+    List<SourceId> unpublished() {
+        return db.select(SOURCES.ID)
+                .from(SOURCES)
+                .where(SOURCES.PUBLISHED_EPOCH.isDistinctFrom(SOURCES.EPOCH))
+                .orderBy(SOURCES.UPDATED_AT)
+                .fetch(r -> new SourceId(r.value1()));
+    }
+
+    /** Records that Kafka acknowledged the desired state (or tombstone) of {@code epoch}. */
+    void markPublished(SourceId id, long epoch) {
+        db.update(SOURCES)
+                .set(SOURCES.PUBLISHED_EPOCH, epoch)
+                .where(SOURCES.ID.eq(id.value()))
+                .execute();
+    }
+
+    /** Pauses or resumes: a change of desired state, so the epoch grows. */
+    void setPaused(SourceId id, boolean paused, String detail) {
+        desiredStateChange()
+                .set(SOURCES.PAUSED, paused)
+                .set(SOURCES.STATUS_DETAIL, detail)
+                .where(SOURCES.ID.eq(id.value()))
+                .execute();
+    }
+
+    /** Asks for a base backup: the request id becomes part of the desired state. */
+    void requestBaseBackup(SourceId id, UUID requestId) {
+        desiredStateChange()
+                .set(SOURCES.BASE_BACKUP_REQUEST_ID, requestId)
+                .where(SOURCES.ID.eq(id.value()))
+                .execute();
+    }
+
+    /** Starts a deletion: the desired state becomes a tombstone. */
+    void markDeleting(SourceId id, OffsetDateTime at) {
+        desiredStateChange()
+                .set(SOURCES.DELETION_REQUESTED_AT, at)
+                .set(
+                        SOURCES.STATUS_DETAIL,
+                        "deletion requested: capture is told to stop; the slot and publication are dropped next")
+                .where(SOURCES.ID.eq(id.value()))
+                .execute();
+    }
+
+    private UpdateSetMoreStep<SourcesRecord> desiredStateChange() {
+        return db.update(SOURCES)
+                .set(SOURCES.EPOCH, SOURCES.EPOCH.plus(1))
+                .set(SOURCES.UPDATED_AT, OffsetDateTime.now(ZoneOffset.UTC))
+                .set(SOURCES.VERSION, SOURCES.VERSION.plus(1));
     }
 
     List<Source> list() {
@@ -163,6 +231,9 @@ class SourceRepository {
                 r.getStatusDetail(),
                 r.getPaused(),
                 r.getEpoch(),
+                r.getPublishedEpoch(),
+                r.getBaseBackupRequestId(),
+                r.getDeletionRequestedAt(),
                 r.getDurableLsn() == null ? null : new Lsn(r.getDurableLsn()),
                 r.getDurableCommitTime(),
                 r.getArchivedLsn() == null ? null : new Lsn(r.getArchivedLsn()),

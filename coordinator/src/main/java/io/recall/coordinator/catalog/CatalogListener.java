@@ -1,0 +1,106 @@
+package io.recall.coordinator.catalog;
+
+import io.recall.common.SourceId;
+import io.recall.schemas.catalog.CaptureState;
+import io.recall.schemas.catalog.CatalogEvent;
+import io.recall.schemas.catalog.SourceStatusReport;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.RecoverableDataAccessException;
+import org.springframework.dao.TransientDataAccessException;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.CannotCreateTransactionException;
+
+/**
+ * Consumes {@code recall.catalog} (group {@code recall-coordinator}) and hands each event to {@link CatalogRecorder}.
+ *
+ * <p>Delivery is at least once (offsets are committed after the record is applied), so every effect is idempotent. A
+ * record that cannot be read (bad key, not a {@code CatalogEvent}, a tombstone) or that the database refuses for
+ * good is logged and skipped: one bad record never stops the events behind it. A transient database fault is
+ * rethrown, and the container retries the same record until the database is back, so no event is lost to it.
+ *
+ * <p>Runs on the listener container's single consumer thread.
+ */
+@Component
+class CatalogListener {
+
+    private static final Logger log = LoggerFactory.getLogger(CatalogListener.class);
+
+    private final CatalogRecorder recorder;
+
+    CatalogListener(CatalogRecorder recorder) {
+        checkAvroTrust();
+        this.recorder = recorder;
+    }
+
+    @KafkaListener(
+            groupId = "recall-coordinator",
+            topics = "${recall.topics.prefix:recall.}catalog",
+            containerFactory = "catalogListenerFactory")
+    void onRecord(ConsumerRecord<String, byte[]> record) {
+        String where = record.topic() + "-" + record.partition() + "@" + record.offset();
+        SourceId source;
+        CatalogEvent event;
+        try {
+            source = SourceId.parse(record.key());
+            event = decode(record.value());
+            if (!source.toString().equals(event.getSourceId())) {
+                throw new IllegalArgumentException(
+                        "the key " + source + " and the event's sourceId " + event.getSourceId() + " differ");
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("skipping unreadable catalog record at {}: {}", where, e.toString());
+            return;
+        }
+        try (var ignored = MDC.putCloseable("source", source.toString())) {
+            recorder.apply(
+                    source, event, new CatalogRecorder.RecordRef(record.topic(), record.partition(), record.offset()));
+        } catch (TransientDataAccessException
+                | RecoverableDataAccessException
+                | DataAccessResourceFailureException
+                | CannotCreateTransactionException e) {
+            log.warn("metadata database unavailable while applying {}; retrying: {}", where, e.toString());
+            throw e;
+        } catch (RuntimeException e) {
+            log.error("skipping catalog record at {} that could not be applied", where, e);
+        }
+    }
+
+    private static CatalogEvent decode(byte[] value) throws IOException {
+        if (value == null) {
+            throw new IllegalArgumentException("a tombstone (null value) is not a catalog event");
+        }
+        return CatalogEvent.fromByteBuffer(ByteBuffer.wrap(value));
+    }
+
+    /**
+     * Avro 1.12.2 refuses to instantiate generated classes outside the packages named by
+     * {@code -Dorg.apache.avro.SERIALIZABLE_PACKAGES}. Without it every catalog event would be "unreadable" and
+     * skipped, silently; fail at start instead, naming the setting.
+     */
+    private static void checkAvroTrust() {
+        CatalogEvent sample = CatalogEvent.newBuilder()
+                .setSourceId(SourceId.random().toString())
+                .setAt(Instant.EPOCH)
+                .setWorker("self-check")
+                .setBody(SourceStatusReport.newBuilder()
+                        .setState(CaptureState.STREAMING)
+                        .build())
+                .build();
+        try {
+            CatalogEvent.fromByteBuffer(sample.toByteBuffer());
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException(
+                    "cannot decode catalog events (" + e + "): start the coordinator with"
+                            + " -Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.recall.schemas",
+                    e);
+        }
+    }
+}

@@ -1,0 +1,275 @@
+package io.recall.coordinator.catalog;
+
+import static io.recall.coordinator.db.Tables.BASE_BACKUPS;
+import static io.recall.coordinator.db.Tables.SOURCES;
+import static io.recall.coordinator.db.Tables.STREAM_GAPS;
+import static org.jooq.impl.DSL.greatest;
+import static org.jooq.impl.DSL.val;
+import static org.jooq.impl.DSL.when;
+
+import io.recall.common.Lsn;
+import io.recall.common.SourceId;
+import io.recall.coordinator.source.SourceStatus;
+import io.recall.schemas.catalog.BaseBackupCompleted;
+import io.recall.schemas.catalog.BaseBackupFailed;
+import io.recall.schemas.catalog.CaptureState;
+import io.recall.schemas.catalog.CatalogEvent;
+import io.recall.schemas.catalog.GapDetected;
+import io.recall.schemas.catalog.SourceStatusReport;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.UUID;
+import org.jooq.DSLContext;
+import org.jooq.Field;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * Records what workers report on {@code recall.catalog} in the metadata database: the observed side of a source
+ * (status, watermarks, lag, last error), its base backups and the gaps in its stream. The desired side (epoch,
+ * paused, tables) belongs to the source registry and is never written here.
+ *
+ * <p>Every effect is idempotent, because delivery is at least once: status updates move {@code durable_lsn} only
+ * forward, and rows get ids derived from the event (the backup id, or the record's topic, partition and offset).
+ * Events of a source that does not exist (deleted) are ignored. Thread-safe.
+ */
+@Component
+class CatalogRecorder {
+
+    private static final Logger log = LoggerFactory.getLogger(CatalogRecorder.class);
+
+    /** Where a record came from: names rows of events that carry no id of their own. */
+    record RecordRef(String topic, int partition, long offset) {
+        UUID derivedId(String kind) {
+            return UUID.nameUUIDFromBytes(
+                    (kind + "/" + topic + "/" + partition + "/" + offset).getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private final DSLContext db;
+
+    CatalogRecorder(DSLContext db) {
+        this.db = db;
+    }
+
+    @Transactional
+    public void apply(SourceId source, CatalogEvent event, RecordRef ref) {
+        OffsetDateTime at = utc(event.getAt());
+        boolean applied = switch (event.getBody()) {
+            case SourceStatusReport s -> status(source, s, event.getWorker());
+            case BaseBackupCompleted b -> backupCompleted(source, b, at);
+            case BaseBackupFailed f -> backupFailed(source, f, at, ref);
+            case GapDetected g -> gap(source, g, at, ref);
+            default -> {
+                log.warn(
+                        "ignoring a catalog event of unknown kind {}",
+                        event.getBody().getClass().getSimpleName());
+                yield true;
+            }
+        };
+        if (!applied) {
+            log.debug("ignoring a catalog event of unknown source {}", source);
+        }
+    }
+
+    /**
+     * Status and watermarks. {@code WAITING_FOR_SLOT} keeps the status and only says why in the detail. The durable
+     * LSN never moves backwards (a report from a worker that lost its partition may arrive late), and its commit time
+     * moves with it. {@code last_error} is set by {@code ERROR} and cleared once the source streams again.
+     */
+    private boolean status(SourceId source, SourceStatusReport r, String worker) {
+        CaptureState state = r.getState();
+        Field<String> status = state == CaptureState.WAITING_FOR_SLOT
+                ? SOURCES.STATUS
+                : val(mapState(state).name());
+        var update = db.update(SOURCES)
+                .set(SOURCES.STATUS, status)
+                .set(SOURCES.STATUS_DETAIL, detail(r, worker))
+                .set(SOURCES.UPDATED_AT, OffsetDateTime.now(ZoneOffset.UTC));
+        Long lsn = r.getDurableLsn();
+        if (lsn != null && lsn != 0) {
+            // LSNs stay far below 2^63 (see V1__metadata.sql), so signed comparison is LSN order
+            var advances = SOURCES.DURABLE_LSN.isNull().or(SOURCES.DURABLE_LSN.lt(lsn));
+            update = update.set(SOURCES.DURABLE_LSN, when(advances, val(lsn)).otherwise(SOURCES.DURABLE_LSN));
+            if (r.getDurableCommitTime() != null) {
+                var notBehind = SOURCES.DURABLE_LSN.isNull().or(SOURCES.DURABLE_LSN.le(lsn));
+                update = update.set(
+                        SOURCES.DURABLE_COMMIT_TIME,
+                        when(notBehind, val(utc(r.getDurableCommitTime()))).otherwise(SOURCES.DURABLE_COMMIT_TIME));
+            }
+        }
+        if (r.getSlotLagBytes() != null) {
+            update = update.set(SOURCES.SLOT_LAG_BYTES, r.getSlotLagBytes());
+        }
+        if (state == CaptureState.ERROR) {
+            update = update.set(SOURCES.LAST_ERROR, r.getLastError() == null ? "unknown error" : r.getLastError());
+        } else if (state == CaptureState.STREAMING) {
+            update = update.set(SOURCES.LAST_ERROR, (String) null);
+        }
+        return update.where(SOURCES.ID.eq(source.value())).execute() > 0;
+    }
+
+    static SourceStatus mapState(CaptureState state) {
+        return switch (state) {
+            case BASE_BACKUP -> SourceStatus.BASE_BACKUP;
+            case STREAMING -> SourceStatus.STREAMING;
+            case PAUSED -> SourceStatus.PAUSED;
+            case ERROR -> SourceStatus.ERROR;
+            case WAITING_FOR_SLOT -> throw new IllegalArgumentException("WAITING_FOR_SLOT keeps the status");
+        };
+    }
+
+    private static String detail(SourceStatusReport r, String worker) {
+        return switch (r.getState()) {
+            case BASE_BACKUP -> "taking a base backup on worker " + worker;
+            case STREAMING -> "streaming on worker " + worker;
+            case PAUSED ->
+                "paused: the replication slot is kept and retains WAL on the source"
+                        + (r.getRetainedWalBytes() == null ? "" : " (" + r.getRetainedWalBytes() + " bytes now)")
+                        + "; reported by worker " + worker;
+            case ERROR -> "capture failed on worker " + worker + " and is retried; see lastError";
+            case WAITING_FOR_SLOT ->
+                "waiting on worker " + worker + " for the replication slot, held by another connection"
+                        + (r.getLastError() == null ? "" : ": " + r.getLastError());
+        };
+    }
+
+    /**
+     * A finished base backup (the row of a request with the same id is completed in place). It closes every open
+     * gap of the source: replay can start again at its consistent point.
+     */
+    private boolean backupCompleted(SourceId source, BaseBackupCompleted b, OffsetDateTime at) {
+        if (!lockSource(source)) {
+            return false;
+        }
+        OffsetDateTime snapshot = utc(b.getSnapshotTime());
+        db.insertInto(BASE_BACKUPS)
+                .set(BASE_BACKUPS.ID, backupId(source, b.getBackupId()))
+                .set(BASE_BACKUPS.SOURCE_ID, source.value())
+                .set(BASE_BACKUPS.STATUS, BaseBackupStatus.SUCCEEDED.name())
+                .set(BASE_BACKUPS.REASON, b.getReason())
+                .set(BASE_BACKUPS.CONSISTENT_LSN, b.getConsistentLsn())
+                .set(BASE_BACKUPS.SNAPSHOT_TIME, snapshot)
+                .set(BASE_BACKUPS.SERVER_VERSION, b.getServerVersion())
+                .set(BASE_BACKUPS.STORAGE_PREFIX, b.getStoragePrefix())
+                .set(BASE_BACKUPS.TOTAL_BYTES, b.getTotalBytes())
+                .set(BASE_BACKUPS.MANIFEST_SHA256, b.getManifestSha256())
+                .set(BASE_BACKUPS.REQUESTED_AT, snapshot)
+                .set(BASE_BACKUPS.STARTED_AT, snapshot)
+                .set(BASE_BACKUPS.FINISHED_AT, at)
+                .onConflict(BASE_BACKUPS.ID)
+                .doUpdate()
+                .set(BASE_BACKUPS.STATUS, BaseBackupStatus.SUCCEEDED.name())
+                .set(BASE_BACKUPS.CONSISTENT_LSN, b.getConsistentLsn())
+                .set(BASE_BACKUPS.SNAPSHOT_TIME, snapshot)
+                .set(BASE_BACKUPS.SERVER_VERSION, b.getServerVersion())
+                .set(BASE_BACKUPS.STORAGE_PREFIX, b.getStoragePrefix())
+                .set(BASE_BACKUPS.TOTAL_BYTES, b.getTotalBytes())
+                .set(BASE_BACKUPS.MANIFEST_SHA256, b.getManifestSha256())
+                .set(BASE_BACKUPS.STARTED_AT, snapshot)
+                .set(BASE_BACKUPS.FINISHED_AT, at)
+                .set(BASE_BACKUPS.ERROR, (String) null)
+                .where(BASE_BACKUPS.SOURCE_ID.eq(source.value()))
+                .execute();
+        int closed = db.update(STREAM_GAPS)
+                .set(STREAM_GAPS.TO_LSN, greatest(STREAM_GAPS.FROM_LSN, val(b.getConsistentLsn())))
+                .where(STREAM_GAPS.SOURCE_ID.eq(source.value()))
+                .and(STREAM_GAPS.TO_LSN.isNull())
+                .execute();
+        log.info(
+                "base backup {} of source {} succeeded at consistent point {}{}",
+                b.getBackupId(),
+                source,
+                new Lsn(b.getConsistentLsn()),
+                closed == 0 ? "" : "; it closes " + closed + " gap(s)");
+        return true;
+    }
+
+    /** A failed base backup. The event carries no reason; a request row with the same id keeps its own. */
+    private boolean backupFailed(SourceId source, BaseBackupFailed f, OffsetDateTime at, RecordRef ref) {
+        if (!lockSource(source)) {
+            return false;
+        }
+        UUID id = isUuid(f.getBackupId()) ? UUID.fromString(f.getBackupId()) : ref.derivedId("base-backup-failed");
+        db.insertInto(BASE_BACKUPS)
+                .set(BASE_BACKUPS.ID, id)
+                .set(BASE_BACKUPS.SOURCE_ID, source.value())
+                .set(BASE_BACKUPS.STATUS, BaseBackupStatus.FAILED.name())
+                .set(BASE_BACKUPS.REASON, "UNKNOWN")
+                .set(BASE_BACKUPS.ERROR, f.getError())
+                .set(BASE_BACKUPS.REQUESTED_AT, at)
+                .set(BASE_BACKUPS.FINISHED_AT, at)
+                .onConflict(BASE_BACKUPS.ID)
+                .doUpdate()
+                .set(BASE_BACKUPS.STATUS, BaseBackupStatus.FAILED.name())
+                .set(BASE_BACKUPS.ERROR, f.getError())
+                .set(BASE_BACKUPS.FINISHED_AT, at)
+                .where(BASE_BACKUPS.SOURCE_ID.eq(source.value()))
+                .execute();
+        log.warn("base backup {} of source {} failed: {}", f.getBackupId(), source, f.getError());
+        return true;
+    }
+
+    /**
+     * A break in the stream (I4). When the worker could not say where it began (0), the gap starts at the durable
+     * watermark: everything before it is safely in Kafka. The next completed base backup closes it.
+     */
+    private boolean gap(SourceId source, GapDetected g, OffsetDateTime at, RecordRef ref) {
+        Long durable = db.select(SOURCES.DURABLE_LSN)
+                .from(SOURCES)
+                .where(SOURCES.ID.eq(source.value()))
+                .forKeyShare()
+                .fetchOptional(SOURCES.DURABLE_LSN)
+                .map(v -> v == null ? 0L : v)
+                .orElse(null);
+        if (durable == null) {
+            return false;
+        }
+        long from = g.getFromLsn() != 0 ? g.getFromLsn() : durable;
+        Long to = g.getToLsn() == null || g.getToLsn() == 0 ? null : g.getToLsn();
+        db.insertInto(STREAM_GAPS)
+                .set(STREAM_GAPS.ID, ref.derivedId("gap"))
+                .set(STREAM_GAPS.SOURCE_ID, source.value())
+                .set(STREAM_GAPS.FROM_LSN, from)
+                .set(STREAM_GAPS.TO_LSN, to)
+                .set(STREAM_GAPS.REASON, g.getReason())
+                .set(STREAM_GAPS.DETECTED_AT, at)
+                .onConflictDoNothing()
+                .execute();
+        log.warn("gap in the stream of source {} from {}: {}", source, new Lsn(from), g.getReason());
+        return true;
+    }
+
+    /** Keeps the source from being deleted until the transaction ends; false when it does not exist. */
+    private boolean lockSource(SourceId source) {
+        return db.select(SOURCES.ID)
+                .from(SOURCES)
+                .where(SOURCES.ID.eq(source.value()))
+                .forKeyShare()
+                .fetchOptional()
+                .isPresent();
+    }
+
+    /** The worker names backups by UUID; anything else is turned into a stable UUID of the same name. */
+    static UUID backupId(SourceId source, String backupId) {
+        return isUuid(backupId)
+                ? UUID.fromString(backupId)
+                : UUID.nameUUIDFromBytes((source + "/" + backupId).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static boolean isUuid(String text) {
+        try {
+            return UUID.fromString(text).toString().equalsIgnoreCase(text);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static OffsetDateTime utc(Instant instant) {
+        return instant.atOffset(ZoneOffset.UTC);
+    }
+}
