@@ -40,7 +40,6 @@ public record ConnectionString(
             "sslrootcert",
             "sslcert",
             "sslkey",
-            "sslpassword",
             "connect_timeout",
             "application_name",
             "options",
@@ -301,7 +300,6 @@ public record ConnectionString(
         copy(p, "sslrootcert", "sslrootcert");
         copy(p, "sslcert", "sslcert");
         copy(p, "sslkey", "sslkey");
-        copy(p, "sslpassword", "sslpassword");
         copy(p, "connect_timeout", "connectTimeout");
         copy(p, "application_name", "ApplicationName");
         copy(p, "options", "options");

@@ -123,7 +123,8 @@ public final class BaseBackupTaker {
             List<String> tables,
             List<String> otherTables,
             String requestId) {
-        String backupId = UUID.randomUUID().toString();
+        // a requested backup is named by its request id, so the coordinator can complete the request's row
+        String backupId = isUuid(requestId) ? requestId : UUID.randomUUID().toString();
         String prefix = basePrefix(source) + backupId + "/";
         ClientTools.Tool pgDump = tools.find("pg_dump")
                 .orElseThrow(() -> new RecallException("pg_dump not found in " + tools.searchPath()));
@@ -218,6 +219,17 @@ public final class BaseBackupTaker {
         }
         out.sort((a, b) -> Lsn.parse(a.consistentLsn()).compareTo(Lsn.parse(b.consistentLsn())));
         return out;
+    }
+
+    private static boolean isUuid(String s) {
+        if (s == null) {
+            return false;
+        }
+        try {
+            return UUID.fromString(s).toString().equals(s.toLowerCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** A pg_dump pattern matching exactly this name (double quotes make every character literal). */

@@ -373,7 +373,9 @@ final class CaptureSession implements Runnable {
                     spec.baseBackupRequestId());
             handledRequest = spec.baseBackupRequestId();
         } catch (RuntimeException e) {
-            publishCatalog(new BaseBackupFailed("initial", String.valueOf(e.getMessage())));
+            publishCatalog(new BaseBackupFailed(
+                    java.util.Objects.requireNonNullElseGet(spec.baseBackupRequestId(), () -> java.util.UUID.randomUUID().toString()),
+                    String.valueOf(e.getMessage())));
             throw e;
         }
         writeState("READY", consistent, result.backupId());
