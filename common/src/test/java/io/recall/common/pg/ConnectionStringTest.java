@@ -73,6 +73,10 @@ class ConnectionStringTest {
         assertThatThrownBy(() -> ConnectionString.parse("postgresql://u@h:99999/d"))
                 .hasMessageContaining("port");
         assertThatThrownBy(() -> ConnectionString.parse("postgresql://h/d")).hasMessageContaining("no user");
+        // a key passphrase would have to travel to the workers; Recall takes unencrypted key files instead
+        assertThatThrownBy(() -> ConnectionString.parse("postgresql://u@h/d?sslpassword=secret"))
+                .hasMessageContaining("sslpassword")
+                .hasMessageNotContaining("=secret");
         assertThatThrownBy(() -> ConnectionString.parse("host=a,b user=u")).hasMessageContaining("several hosts");
     }
 

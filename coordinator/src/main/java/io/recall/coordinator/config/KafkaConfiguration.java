@@ -7,7 +7,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -19,6 +18,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
 import org.springframework.kafka.core.ConsumerFactory;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
+import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.util.backoff.FixedBackOff;
 
@@ -29,37 +29,10 @@ import org.springframework.util.backoff.FixedBackOff;
 @Configuration(proxyBeanMethods = false)
 class KafkaConfiguration {
 
+    /** Recall's topics, created when missing by Spring Kafka's admin client (the same definitions everywhere). */
     @Bean
-    NewTopic sourcesTopic(RecallProperties p) {
-        return new NewTopic(
-                        p.topics().sources(),
-                        p.topics().sourcesPartitions(),
-                        p.topics().replicationFactor())
-                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
-    }
-
-    @Bean
-    NewTopic changesTopic(RecallProperties p) {
-        return new NewTopic(
-                        p.topics().changes(),
-                        p.topics().changesPartitions(),
-                        p.topics().replicationFactor())
-                .configs(Map.of(
-                        TopicConfig.CLEANUP_POLICY_CONFIG,
-                        TopicConfig.CLEANUP_POLICY_DELETE,
-                        TopicConfig.RETENTION_MS_CONFIG,
-                        Long.toString(7L * 24 * 3600 * 1000),
-                        TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-                        "2097152"));
-    }
-
-    @Bean
-    NewTopic catalogTopic(RecallProperties p) {
-        return new NewTopic(
-                        p.topics().catalog(),
-                        p.topics().changesPartitions(),
-                        p.topics().replicationFactor())
-                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE));
+    KafkaAdmin.NewTopics recallTopics(RecallProperties p) {
+        return new KafkaAdmin.NewTopics(p.topics().definitions().toArray(NewTopic[]::new));
     }
 
     /**

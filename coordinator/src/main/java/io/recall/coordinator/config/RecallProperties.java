@@ -1,7 +1,7 @@
 package io.recall.coordinator.config;
 
+import io.recall.schemas.RecallTopics;
 import jakarta.validation.Valid;
-import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,7 +28,7 @@ public record RecallProperties(
         @Valid @DefaultValue Secrets secrets,
         @Valid @DefaultValue Tools tools,
         @Valid @DefaultValue Probe probe,
-        @Valid @DefaultValue Topics topics,
+        @Valid @DefaultValue RecallTopics topics,
         @Valid @DefaultValue DesiredState desiredState) {
 
     /**
@@ -55,33 +55,6 @@ public record RecallProperties(
     public record Probe(
             @NotNull @DefaultValue("10s") Duration connectTimeout,
             @NotNull @DefaultValue("30s") Duration statementTimeout) {}
-
-    /**
-     * Same names and defaults as the stream worker's {@code recall.topics.*}.
-     *
-     * @param prefix put in front of every topic name
-     * @param sourcesPartitions partitions of the compacted sources topic: caps how many capture workers share sources
-     * @param changesPartitions partitions of the changes topic (and of the catalog topic)
-     * @param replicationFactor replication factor of topics Recall creates
-     */
-    public record Topics(
-            @NotNull @DefaultValue("recall.") String prefix,
-            @Min(1) @DefaultValue("64") int sourcesPartitions,
-            @Min(1) @DefaultValue("12") int changesPartitions,
-            @Min(1) @DefaultValue("1") short replicationFactor) {
-
-        public String sources() {
-            return prefix + "sources";
-        }
-
-        public String changes() {
-            return prefix + "changes";
-        }
-
-        public String catalog() {
-            return prefix + "catalog";
-        }
-    }
 
     /**
      * @param publishTimeout how long a request waits for Kafka to acknowledge a desired state before answering 503

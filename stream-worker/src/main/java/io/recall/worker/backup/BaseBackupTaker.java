@@ -95,114 +95,91 @@ public final class BaseBackupTaker {
             Thread.currentThread().interrupt();
             throw new RecallException("interrupted while waiting for a base backup slot", e);
         }
+        // at most maxConcurrent dumps at once: each is a pg_dump process and a stream into storage
         try {
-            return dump(
-                    source,
-                    connection,
-                    snapshotName,
-                    consistentLsn,
+            // a requested backup is named by its request id, so the coordinator can complete the request's row
+            String backupId = isUuid(requestId) ? requestId : UUID.randomUUID().toString();
+            String prefix = basePrefix(source) + backupId + "/";
+            ClientTools.Tool pgDump = tools.find("pg_dump")
+                    .orElseThrow(() -> new RecallException("pg_dump not found in " + tools.searchPath()));
+            List<String> command = new ArrayList<>(List.of(
+                    pgDump.path().toString(),
+                    "--format=custom",
+                    "--snapshot=" + snapshotName,
+                    "--no-publications",
+                    "--no-subscriptions",
+                    "--exclude-schema=" + pattern(RECALL_SCHEMA)));
+            for (String t : otherTables) {
+                command.add("--exclude-table-data=" + t);
+            }
+            ProcessBuilder pb = new ProcessBuilder(command);
+            pb.environment().putAll(connection.libpqEnvironment());
+            long started = System.nanoTime();
+            BlobInfo dump;
+            String dumpSha;
+            try {
+                Process process = pb.start();
+                ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+                Thread errReader = Thread.ofVirtual().start(() -> drain(process.getErrorStream(), stderr));
+                MessageDigest sha = sha256();
+                try (BlobWriter writer = store.create(prefix + DUMP_FILE);
+                        InputStream out = process.getInputStream()) {
+                    DigestOutputStream digest = new DigestOutputStream(writer, sha);
+                    out.transferTo(digest);
+                    digest.flush();
+                    int exit = process.waitFor();
+                    errReader.join(TimeUnit.SECONDS.toMillis(10));
+                    if (exit != 0) {
+                        throw new RecallException("pg_dump failed (exit " + exit + "): " + tail(stderr));
+                    }
+                    dump = writer.commit();
+                } finally {
+                    process.destroy();
+                }
+                dumpSha = HexFormat.of().formatHex(sha.digest());
+            } catch (IOException e) {
+                throw new RecallException("base backup of " + source + " failed: " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RecallException("base backup of " + source + " interrupted", e);
+            }
+            BaseBackupManifest manifest = new BaseBackupManifest(
+                    BaseBackupManifest.FORMAT_VERSION,
+                    source.toString(),
+                    backupId,
+                    consistentLsn.toString(),
                     snapshotTime,
                     serverVersion,
                     serverVersionNum,
+                    pgDump.version(),
                     tables,
-                    otherTables,
-                    requestId);
+                    List.of(new BaseBackupManifest.FileEntry(DUMP_FILE, dump.size(), dumpSha)),
+                    requestId,
+                    clock.instant());
+            byte[] manifestBytes;
+            try {
+                manifestBytes = json.writeValueAsBytes(manifest);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot serialise the manifest", e);
+            }
+            store.put(prefix + BaseBackupManifest.FILE_NAME, manifestBytes);
+            log.info(
+                    "base backup {} of {} done: {} bytes at consistent point {} in {} ms",
+                    backupId,
+                    source,
+                    dump.size(),
+                    consistentLsn,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+            return new Result(
+                    backupId,
+                    prefix,
+                    consistentLsn,
+                    snapshotTime,
+                    dump.size() + manifestBytes.length,
+                    HexFormat.of().formatHex(sha256().digest(manifestBytes)));
         } finally {
             concurrency.release();
         }
-    }
-
-    private Result dump(
-            SourceId source,
-            ConnectionString connection,
-            String snapshotName,
-            Lsn consistentLsn,
-            Instant snapshotTime,
-            String serverVersion,
-            int serverVersionNum,
-            List<String> tables,
-            List<String> otherTables,
-            String requestId) {
-        // a requested backup is named by its request id, so the coordinator can complete the request's row
-        String backupId = isUuid(requestId) ? requestId : UUID.randomUUID().toString();
-        String prefix = basePrefix(source) + backupId + "/";
-        ClientTools.Tool pgDump = tools.find("pg_dump")
-                .orElseThrow(() -> new RecallException("pg_dump not found in " + tools.searchPath()));
-        List<String> command = new ArrayList<>(List.of(
-                pgDump.path().toString(),
-                "--format=custom",
-                "--snapshot=" + snapshotName,
-                "--no-publications",
-                "--no-subscriptions",
-                "--exclude-schema=" + pattern(RECALL_SCHEMA)));
-        for (String t : otherTables) {
-            command.add("--exclude-table-data=" + t);
-        }
-        ProcessBuilder pb = new ProcessBuilder(command);
-        pb.environment().putAll(connection.libpqEnvironment());
-        long started = System.nanoTime();
-        BlobInfo dump;
-        String dumpSha;
-        try {
-            Process process = pb.start();
-            ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-            Thread errReader = Thread.ofVirtual().start(() -> drain(process.getErrorStream(), stderr));
-            MessageDigest sha = sha256();
-            try (BlobWriter writer = store.create(prefix + DUMP_FILE);
-                    InputStream out = process.getInputStream()) {
-                DigestOutputStream digest = new DigestOutputStream(writer, sha);
-                out.transferTo(digest);
-                digest.flush();
-                int exit = process.waitFor();
-                errReader.join(TimeUnit.SECONDS.toMillis(10));
-                if (exit != 0) {
-                    throw new RecallException("pg_dump failed (exit " + exit + "): " + tail(stderr));
-                }
-                dump = writer.commit();
-            } finally {
-                process.destroy();
-            }
-            dumpSha = HexFormat.of().formatHex(sha.digest());
-        } catch (IOException e) {
-            throw new RecallException("base backup of " + source + " failed: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RecallException("base backup of " + source + " interrupted", e);
-        }
-        BaseBackupManifest manifest = new BaseBackupManifest(
-                BaseBackupManifest.FORMAT_VERSION,
-                source.toString(),
-                backupId,
-                consistentLsn.toString(),
-                snapshotTime,
-                serverVersion,
-                serverVersionNum,
-                pgDump.version(),
-                tables,
-                List.of(new BaseBackupManifest.FileEntry(DUMP_FILE, dump.size(), dumpSha)),
-                requestId,
-                clock.instant());
-        byte[] manifestBytes;
-        try {
-            manifestBytes = json.writeValueAsBytes(manifest);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot serialise the manifest", e);
-        }
-        store.put(prefix + BaseBackupManifest.FILE_NAME, manifestBytes);
-        log.info(
-                "base backup {} of {} done: {} bytes at consistent point {} in {} ms",
-                backupId,
-                source,
-                dump.size(),
-                consistentLsn,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-        return new Result(
-                backupId,
-                prefix,
-                consistentLsn,
-                snapshotTime,
-                dump.size() + manifestBytes.length,
-                HexFormat.of().formatHex(sha256().digest(manifestBytes)));
     }
 
     /** Reads every complete base backup's manifest of a source, oldest consistent point first. */

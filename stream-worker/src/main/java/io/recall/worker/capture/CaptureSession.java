@@ -374,21 +374,14 @@ final class CaptureSession implements Runnable {
             handledRequest = spec.baseBackupRequestId();
         } catch (RuntimeException e) {
             publishCatalog(new BaseBackupFailed(
-                    java.util.Objects.requireNonNullElseGet(spec.baseBackupRequestId(), () -> java.util.UUID.randomUUID().toString()),
+                    java.util.Objects.requireNonNullElseGet(
+                            spec.baseBackupRequestId(),
+                            () -> java.util.UUID.randomUUID().toString()),
                     String.valueOf(e.getMessage())));
             throw e;
         }
         writeState("READY", consistent, result.backupId());
-        publishCatalog(BaseBackupCompleted.newBuilder()
-                .setBackupId(result.backupId())
-                .setConsistentLsn(consistent.value())
-                .setSnapshotTime(snapshotTime)
-                .setServerVersion(version)
-                .setStoragePrefix(result.prefix())
-                .setTotalBytes(result.totalBytes())
-                .setManifestSha256(result.manifestSha256())
-                .setReason(reason)
-                .build());
+        backupCompleted(result, version, reason);
         return consistent;
     }
 
@@ -499,16 +492,7 @@ final class CaptureSession implements Runnable {
                         spec.tables(),
                         otherTables(sql),
                         requestId);
-                publishCatalog(BaseBackupCompleted.newBuilder()
-                        .setBackupId(result.backupId())
-                        .setConsistentLsn(consistent.value())
-                        .setSnapshotTime(snapshotTime)
-                        .setServerVersion(version)
-                        .setStoragePrefix(result.prefix())
-                        .setTotalBytes(result.totalBytes())
-                        .setManifestSha256(result.manifestSha256())
-                        .setReason("REQUESTED")
-                        .build());
+                backupCompleted(result, version, "REQUESTED");
             }
         } catch (Exception e) {
             log.warn("base backup for request {} failed: {}", requestId, e.toString());
@@ -519,6 +503,19 @@ final class CaptureSession implements Runnable {
                 requestedBackup = null;
             }
         }
+    }
+
+    private void backupCompleted(BaseBackupTaker.Result result, String version, String reason) {
+        publishCatalog(BaseBackupCompleted.newBuilder()
+                .setBackupId(result.backupId())
+                .setConsistentLsn(result.consistentLsn().value())
+                .setSnapshotTime(result.snapshotTime())
+                .setServerVersion(version)
+                .setStoragePrefix(result.prefix())
+                .setTotalBytes(result.totalBytes())
+                .setManifestSha256(result.manifestSha256())
+                .setReason(reason)
+                .build());
     }
 
     /** Every table not captured, as pg_dump patterns: their definitions are dumped, their data is not. */

@@ -1,9 +1,9 @@
 package io.recall.worker.capture;
 
 import io.recall.common.SourceId;
+import io.recall.schemas.RecallTopics;
 import io.recall.schemas.catalog.CatalogEvent;
 import io.recall.schemas.change.ChangeEnvelope;
-import io.recall.worker.config.WorkerProperties;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -21,9 +21,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 final class ChangeProducer implements AutoCloseable {
 
     private final Producer<String, byte[]> producer;
-    private final WorkerProperties.Topics topics;
+    private final RecallTopics topics;
 
-    ChangeProducer(Producer<String, byte[]> producer, WorkerProperties.Topics topics) {
+    ChangeProducer(Producer<String, byte[]> producer, RecallTopics topics) {
         this.producer = producer;
         this.topics = topics;
     }

@@ -7,11 +7,10 @@ import io.recall.common.storage.BlobStores;
 import io.recall.common.storage.StorageSettings;
 import io.recall.worker.backup.BaseBackupTaker;
 import java.time.Clock;
-import java.util.Map;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.config.TopicConfig;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.core.KafkaAdmin;
 
 /** Beans every role of the stream worker shares: secrets, storage, client tools, topics. */
 @Configuration(proxyBeanMethods = false)
@@ -70,36 +69,9 @@ class WorkerConfiguration {
         return new BaseBackupTaker(store, tools, clock, properties.capture().maxConcurrentBaseBackups());
     }
 
+    /** Recall's topics, created when missing by Spring Kafka's admin client (the same definitions everywhere). */
     @Bean
-    NewTopic sourcesTopic(WorkerProperties p) {
-        return new NewTopic(
-                        p.topics().sources(),
-                        p.topics().sourcesPartitions(),
-                        p.topics().replicationFactor())
-                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
-    }
-
-    @Bean
-    NewTopic changesTopic(WorkerProperties p) {
-        return new NewTopic(
-                        p.topics().changes(),
-                        p.topics().changesPartitions(),
-                        p.topics().replicationFactor())
-                .configs(Map.of(
-                        TopicConfig.CLEANUP_POLICY_CONFIG,
-                        TopicConfig.CLEANUP_POLICY_DELETE,
-                        TopicConfig.RETENTION_MS_CONFIG,
-                        Long.toString(7L * 24 * 3600 * 1000),
-                        TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-                        "2097152"));
-    }
-
-    @Bean
-    NewTopic catalogTopic(WorkerProperties p) {
-        return new NewTopic(
-                        p.topics().catalog(),
-                        p.topics().changesPartitions(),
-                        p.topics().replicationFactor())
-                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE));
+    KafkaAdmin.NewTopics recallTopics(WorkerProperties p) {
+        return new KafkaAdmin.NewTopics(p.topics().definitions().toArray(NewTopic[]::new));
     }
 }

@@ -1,5 +1,6 @@
 package io.recall.worker.config;
 
+import io.recall.schemas.RecallTopics;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
@@ -21,36 +22,11 @@ import org.springframework.validation.annotation.Validated;
 @ConfigurationProperties("recall")
 public record WorkerProperties(
         String workerId,
-        @Valid @DefaultValue Topics topics,
+        @Valid @DefaultValue RecallTopics topics,
         @Valid @DefaultValue Capture capture,
         @Valid @DefaultValue Storage storage,
         @Valid @DefaultValue Secrets secrets,
         @Valid @DefaultValue Tools tools) {
-
-    /**
-     * @param prefix put in front of every topic name
-     * @param sourcesPartitions partitions of the compacted sources topic: caps how many capture workers share sources
-     * @param changesPartitions partitions of the changes topic
-     * @param replicationFactor replication factor of topics Recall creates
-     */
-    public record Topics(
-            @NotNull @DefaultValue("recall.") String prefix,
-            @Min(1) @DefaultValue("64") int sourcesPartitions,
-            @Min(1) @DefaultValue("12") int changesPartitions,
-            @Min(1) @DefaultValue("1") short replicationFactor) {
-
-        public String sources() {
-            return prefix + "sources";
-        }
-
-        public String changes() {
-            return prefix + "changes";
-        }
-
-        public String catalog() {
-            return prefix + "catalog";
-        }
-    }
 
     /**
      * @param enabled run the capture role in this process

@@ -1,0 +1,65 @@
+package io.recall.schemas;
+
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+
+/**
+ * Recall's Kafka topics ({@code recall.topics.*}): their names, with a deployment-wide prefix in front, and their
+ * definitions. Every service declares the same definitions, so whichever starts first creates them identically.
+ * Absent values take the defaults. Immutable.
+ *
+ * @param prefix put in front of every topic name (default {@code recall.})
+ * @param sourcesPartitions partitions of the compacted sources topic: caps how many capture workers share the
+ *     sources (default 64)
+ * @param changesPartitions partitions of the changes and catalog topics (default 12)
+ * @param replicationFactor replication factor of the topics Recall creates (default 1; 3 on a real cluster)
+ */
+public record RecallTopics(String prefix, int sourcesPartitions, int changesPartitions, short replicationFactor) {
+
+    /** How long change records stay in Kafka: must exceed the longest sink lag. */
+    static final long CHANGES_RETENTION_MS = 7L * 24 * 3600 * 1000;
+
+    public RecallTopics {
+        prefix = prefix == null ? "recall." : prefix;
+        sourcesPartitions = sourcesPartitions == 0 ? 64 : sourcesPartitions;
+        changesPartitions = changesPartitions == 0 ? 12 : changesPartitions;
+        replicationFactor = replicationFactor == 0 ? 1 : replicationFactor;
+        if (sourcesPartitions < 1 || changesPartitions < 1 || replicationFactor < 1) {
+            throw new IllegalArgumentException("recall.topics.* partitions and replication-factor must be positive");
+        }
+    }
+
+    /** Compacted desired state of every source (key: source id; tombstone: deleted). */
+    public String sources() {
+        return prefix + "sources";
+    }
+
+    /** Decoded changes and control records (key: source id). */
+    public String changes() {
+        return prefix + "changes";
+    }
+
+    /** What workers report to the coordinator (key: source id). */
+    public String catalog() {
+        return prefix + "catalog";
+    }
+
+    /** The topic definitions, for the admin client to create when missing. */
+    public List<NewTopic> definitions() {
+        return List.of(
+                new NewTopic(sources(), sourcesPartitions, replicationFactor)
+                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
+                new NewTopic(changes(), changesPartitions, replicationFactor)
+                        .configs(Map.of(
+                                TopicConfig.CLEANUP_POLICY_CONFIG,
+                                TopicConfig.CLEANUP_POLICY_DELETE,
+                                TopicConfig.RETENTION_MS_CONFIG,
+                                Long.toString(CHANGES_RETENTION_MS),
+                                TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                                "2097152")),
+                new NewTopic(catalog(), changesPartitions, replicationFactor)
+                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE)));
+    }
+}
