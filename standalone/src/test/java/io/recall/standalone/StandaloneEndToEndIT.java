@@ -41,7 +41,10 @@ class StandaloneEndToEndIT {
         pg.createRole(user, password, "LOGIN REPLICATION");
         String db = pg.createDatabase("e2e");
         pg.execute(db, "ALTER DATABASE " + db + " OWNER TO " + user, "ALTER SCHEMA public OWNER TO " + user);
-        pg.execute(db, "SET ROLE " + user, "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric)",
+        pg.execute(
+                db,
+                "SET ROLE " + user,
+                "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric)",
                 "INSERT INTO orders VALUES (1, 10)");
 
         Path data = tmp.resolve("data");
@@ -53,23 +56,37 @@ class StandaloneEndToEndIT {
             int port = Integer.parseInt(recall.coordinator().getEnvironment().getProperty("local.server.port"));
             String token = Files.readString(data.resolve("admin-token")).strip();
 
-            HttpResponse<String> created = send(port, token, "POST", "/api/v1/sources", Map.of(
-                    "name", "orders-db", "connectionString", pg.connectionUri(user, password, db)));
+            HttpResponse<String> created = send(
+                    port,
+                    token,
+                    "POST",
+                    "/api/v1/sources",
+                    Map.of("name", "orders-db", "connectionString", pg.connectionUri(user, password, db)));
             assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
             assertThat(created.body()).doesNotContain(password);
             String id = json.readTree(created.body()).get("id").asText();
             String path = "/api/v1/sources/" + id;
 
-            JsonNode streaming = await(port, token, path, s -> s.path("status").asText().equals("STREAMING")
-                    && s.hasNonNull("durableLsn"));
-            assertThat(streaming.path("lastError").isMissingNode() || streaming.path("lastError").isNull()).isTrue();
+            JsonNode streaming = awaitSource(
+                    port,
+                    token,
+                    path,
+                    s -> s.path("status").asText().equals("STREAMING") && s.hasNonNull("durableLsn"));
+            assertThat(streaming.path("lastError").isMissingNode()
+                            || streaming.path("lastError").isNull())
+                    .isTrue();
 
             pg.execute(db, "INSERT INTO orders SELECT g, g FROM generate_series(2, 100) g");
             Lsn written = currentWal(db);
-            await(port, token, path, s -> s.hasNonNull("durableLsn")
-                    && Lsn.parse(s.get("durableLsn").asText()).compareTo(written) >= 0);
+            awaitSource(
+                    port,
+                    token,
+                    path,
+                    s -> s.hasNonNull("durableLsn")
+                            && Lsn.parse(s.get("durableLsn").asText()).compareTo(written) >= 0);
 
-            JsonNode backups = json.readTree(send(port, token, "GET", path + "/base-backups", null).body());
+            JsonNode backups = json.readTree(
+                    send(port, token, "GET", path + "/base-backups", null).body());
             assertThat(backups).anySatisfy(b -> {
                 assertThat(b.get("status").asText()).isEqualTo("SUCCEEDED");
                 assertThat(b.get("reason").asText()).isEqualTo("INITIAL");
@@ -79,32 +96,41 @@ class StandaloneEndToEndIT {
             HttpResponse<String> requested = send(port, token, "POST", path + "/base-backups", null);
             assertThat(requested.statusCode()).as(requested.body()).isEqualTo(202);
             String requestId = json.readTree(requested.body()).get("requestId").asText();
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-                JsonNode list = json.readTree(send(port, token, "GET", path + "/base-backups", null).body());
-                assertThat(list).anySatisfy(b -> {
-                    assertThat(b.get("id").asText()).isEqualTo(requestId);
-                    assertThat(b.get("status").asText()).isEqualTo("SUCCEEDED");
-                });
-            });
+            await().atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500))
+                    .untilAsserted(() -> {
+                        JsonNode list = json.readTree(send(port, token, "GET", path + "/base-backups", null)
+                                .body());
+                        assertThat(list).anySatisfy(b -> {
+                            assertThat(b.get("id").asText()).isEqualTo(requestId);
+                            assertThat(b.get("status").asText()).isEqualTo("SUCCEEDED");
+                        });
+                    });
 
-            assertThat(send(port, token, "POST", path + "/pause", null).statusCode()).isEqualTo(200);
-            await(port, token, path, s -> s.path("status").asText().equals("PAUSED"));
-            assertThat(send(port, token, "POST", path + "/resume", null).statusCode()).isEqualTo(200);
-            await(port, token, path, s -> s.path("status").asText().equals("STREAMING"));
+            assertThat(send(port, token, "POST", path + "/pause", null).statusCode())
+                    .isEqualTo(200);
+            awaitSource(port, token, path, s -> s.path("status").asText().equals("PAUSED"));
+            assertThat(send(port, token, "POST", path + "/resume", null).statusCode())
+                    .isEqualTo(200);
+            awaitSource(port, token, path, s -> s.path("status").asText().equals("STREAMING"));
 
             HttpResponse<String> deleted = send(port, token, "DELETE", path, null);
             assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(200);
-            assertThat(json.readTree(deleted.body()).get("slotDropped").asBoolean()).isTrue();
+            assertThat(json.readTree(deleted.body()).get("slotDropped").asBoolean())
+                    .isTrue();
             assertThat(send(port, token, "GET", path, null).statusCode()).isEqualTo(404);
         }
     }
 
-    private JsonNode await(int port, String token, String path, java.util.function.Predicate<JsonNode> condition) {
+    private JsonNode awaitSource(
+            int port, String token, String path, java.util.function.Predicate<JsonNode> condition) {
         JsonNode[] last = new JsonNode[1];
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-            last[0] = json.readTree(send(port, token, "GET", path, null).body());
-            assertThat(condition.test(last[0])).as(last[0].toString()).isTrue();
-        });
+        await().atMost(Duration.ofSeconds(120))
+                .pollInterval(Duration.ofMillis(500))
+                .untilAsserted(() -> {
+                    last[0] = json.readTree(send(port, token, "GET", path, null).body());
+                    assertThat(condition.test(last[0])).as(last[0].toString()).isTrue();
+                });
         return last[0];
     }
 
@@ -122,9 +148,11 @@ class StandaloneEndToEndIT {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .header("Authorization", "Bearer " + token)
                 .header("Content-Type", "application/json");
-        b.method(method, body == null
-                ? HttpRequest.BodyPublishers.noBody()
-                : HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)));
+        b.method(
+                method,
+                body == null
+                        ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)));
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 }
