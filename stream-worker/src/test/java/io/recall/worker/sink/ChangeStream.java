@@ -52,6 +52,8 @@ final class ChangeStream {
     private long nextId = 1;
     private Instant time = Instant.parse("2026-11-23T10:00:00.000001Z");
     private String note = "x".repeat(40);
+    private int randomNoteLength;
+    private final java.util.Random random = new java.util.Random(7);
 
     ChangeStream(SourceId source, long startLsn) {
         this.source = source;
@@ -72,6 +74,23 @@ final class ChangeStream {
         return this;
     }
 
+    /** Makes every later row carry a different note of this many random characters, which barely compress. */
+    ChangeStream randomNotes(int length) {
+        this.randomNoteLength = length;
+        return this;
+    }
+
+    private String nextNote() {
+        if (randomNoteLength == 0) {
+            return note;
+        }
+        StringBuilder b = new StringBuilder(randomNoteLength);
+        for (int i = 0; i < randomNoteLength; i++) {
+            b.append((char) ('0' + random.nextInt(75)));
+        }
+        return b.toString();
+    }
+
     /** The next transaction: one chunk of {@code rows} inserts. */
     ChangeEnvelope transaction(int rows) {
         return transaction(1, rows).getFirst();
@@ -89,7 +108,7 @@ final class ChangeStream {
                 changes.add(RowChange.newBuilder()
                         .setOp(Op.INSERT)
                         .setRelationId(ITEMS.getRelationId())
-                        .setNewValues(List.of(Long.toString(nextId++), note))
+                        .setNewValues(List.of(Long.toString(nextId++), nextNote()))
                         .build());
             }
             boolean last = c == chunks - 1;
