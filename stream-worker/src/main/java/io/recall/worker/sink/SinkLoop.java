@@ -151,7 +151,11 @@ final class SinkLoop implements Runnable {
     /** Ends {@link #run()} soon: without sealing, so open segments are read again by the next owner. */
     void stop() {
         stopped = true;
-        consumer.wakeup();
+        try {
+            consumer.wakeup();
+        } catch (IllegalStateException e) {
+            log.debug("sink consumer already closed: {}", e.toString());
+        }
     }
 
     private void accept(ConsumerRecord<String, byte[]> r) throws IOException {
