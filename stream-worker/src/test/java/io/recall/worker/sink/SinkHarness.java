@@ -61,7 +61,8 @@ final class SinkHarness implements AutoCloseable {
     static final String CATALOG = "recall.catalog";
     static final String CONTROL = "recall.sink-control";
 
-    private static final String KEY = SecretCipher.generateKey();
+    /** The keyring's only key (id {@code k1}): source passwords in desired states are encrypted with it. */
+    static final String KEY = SecretCipher.generateKey();
 
     /** A change record as sent, with where Kafka put it. */
     record Sent(ChangeEnvelope envelope, int partition, long offset) {}
@@ -81,6 +82,7 @@ final class SinkHarness implements AutoCloseable {
     private final Admin admin;
     private final List<ConfigurableApplicationContext> sinks = new ArrayList<>();
     final List<Announced> announced = new CopyOnWriteArrayList<>();
+    final List<CatalogEvent> catalogEvents = new CopyOnWriteArrayList<>();
 
     private SinkHarness(int partitions, StorageSettings settings, List<String> storageArgs) {
         this.partitions = partitions;
@@ -158,13 +160,26 @@ final class SinkHarness implements AutoCloseable {
     /** Starts a sink with an initializer, e.g. one that registers a primary {@link BlobStore} to inject faults. */
     ConfigurableApplicationContext startSink(
             ApplicationContextInitializer<ConfigurableApplicationContext> initializer, String... extra) {
+        return startWorker(initializer, false, extra);
+    }
+
+    /** Starts a stream worker with the sink role and, if {@code capture}, the capture role (fast status intervals). */
+    ConfigurableApplicationContext startWorker(
+            ApplicationContextInitializer<ConfigurableApplicationContext> initializer,
+            boolean capture,
+            String... extra) {
         List<String> args = new ArrayList<>(List.of(
                 "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
                 "--spring.kafka.consumer.properties.session.timeout.ms=6000",
                 "--spring.kafka.consumer.properties.heartbeat.interval.ms=1000",
                 "--recall.secrets.keys.k1=" + KEY,
                 "--recall.secrets.active-key-id=k1",
-                "--recall.capture.enabled=false",
+                "--recall.capture.enabled=" + capture,
+                "--recall.capture.max-chunk-bytes=16384",
+                "--recall.capture.status-interval=1s",
+                "--recall.capture.heartbeat-interval=1s",
+                "--recall.capture.sequence-interval=2s",
+                "--recall.capture.slot-retry=1s",
                 "--recall.topics.changes-partitions=" + partitions,
                 "--recall.topics.sources-partitions=1",
                 "--recall.sink.poll-timeout=100ms",
@@ -239,12 +254,41 @@ final class SinkHarness implements AutoCloseable {
         for (ConsumerRecord<String, byte[]> r : catalog.poll(Duration.ofMillis(100))) {
             try {
                 CatalogEvent e = CatalogEvent.fromByteBuffer(ByteBuffer.wrap(r.value()));
+                catalogEvents.add(e);
                 if (e.getBody() instanceof SegmentSealed s) {
                     announced.add(new Announced(s, SourceId.parse(e.getSourceId()), r.partition(), r.offset()));
                 }
             } catch (IOException x) {
                 throw new AssertionError(x);
             }
+        }
+    }
+
+    /** Every record of the source on the changes topic now, in offset order (one source is in one partition). */
+    List<ChangeEnvelope> changes(SourceId source) {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> all = new ArrayList<>();
+            for (int p = 0; p < partitions; p++) {
+                all.add(new TopicPartition(CHANGES, p));
+            }
+            consumer.assign(all);
+            consumer.seekToBeginning(all);
+            Map<TopicPartition, Long> end = consumer.endOffsets(all);
+            List<ChangeEnvelope> out = new ArrayList<>();
+            while (all.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    ChangeEnvelope e = ChangeEnvelope.fromByteBuffer(ByteBuffer.wrap(r.value()));
+                    if (e.getSourceId().equals(source.toString())) {
+                        out.add(e);
+                    }
+                }
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
