@@ -72,7 +72,7 @@ class SinkConfiguration {
                 properties.topics().catalog(),
                 workerId(properties),
                 clock,
-                Duration.ofSeconds(40));
+                Duration.ofSeconds(15));
     }
 
     @Bean

@@ -56,6 +56,12 @@ final class SinkLoop implements Runnable {
     /** Longest stretch spent storing segments before polling again, well inside {@code max.poll.interval.ms}. */
     private static final Duration STORE_BUDGET = Duration.ofSeconds(30);
 
+    /** Longest wait for an offset commit: without a broker, the next round (or the next owner) commits instead. */
+    private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(10);
+
+    /** Longest wait for the final commit of revoked partitions, which delays a shutdown without a broker. */
+    private static final Duration REVOKE_COMMIT_TIMEOUT = Duration.ofSeconds(3);
+
     private final Consumer<String, byte[]> consumer;
     private final Consumer<String, byte[]> control;
     private final OpenSegments segments;
@@ -133,7 +139,7 @@ final class SinkLoop implements Runnable {
                 takeSealRequests();
                 segments.sealDue();
                 storeAndAnnounce();
-                commit(null);
+                commit(null, COMMIT_TIMEOUT);
                 backpressure();
                 status.update(segments);
             }
@@ -260,7 +266,7 @@ final class SinkLoop implements Runnable {
     }
 
     /** Commits each partition's committable offset where it moved on; {@code only} limits it to some partitions. */
-    private void commit(Collection<TopicPartition> only) {
+    private void commit(Collection<TopicPartition> only, Duration timeout) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         Set<TopicPartition> assigned = consumer.assignment();
         segments.committable().forEach((tp, offset) -> {
@@ -273,7 +279,7 @@ final class SinkLoop implements Runnable {
             return;
         }
         try {
-            consumer.commitSync(offsets);
+            consumer.commitSync(offsets, timeout);
             offsets.forEach((tp, o) -> committed.put(tp, o.offset()));
             log.debug("committed {}", offsets);
         } catch (CommitFailedException
@@ -303,7 +309,7 @@ final class SinkLoop implements Runnable {
     private void close() {
         try {
             // revokes the partitions: commits what is announced, discards the rest
-            consumer.close(Duration.ofSeconds(10));
+            consumer.close(Duration.ofSeconds(5));
         } catch (KafkaException e) {
             log.warn("closing the sink consumer: {}", e.toString());
         } finally {
@@ -328,7 +334,7 @@ final class SinkLoop implements Runnable {
                 return;
             }
             try {
-                commit(partitions);
+                commit(partitions, REVOKE_COMMIT_TIMEOUT);
             } catch (WakeupException | InterruptException e) {
                 log.debug("no final commit for revoked {}: {}", partitions, e.toString());
             }
