@@ -5,7 +5,7 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 
-/** The stream worker: capture (and, later, sink) roles; executes what the coordinator decides. */
+/** The stream worker: capture and sink roles; executes what the coordinator decides. */
 @SpringBootApplication
 @EnableConfigurationProperties(WorkerProperties.class)
 public class StreamWorkerApplication {
