@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.recall.common.segment.SegmentWriter;
 import io.recall.common.storage.BlobStore;
+import io.recall.schemas.RecallTopics;
 import io.recall.worker.config.WorkerProperties;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -42,7 +43,7 @@ class SinkConfiguration {
     static final String GROUP = "recall-sink";
 
     /** The topic seal requests ({@code SealRequest}) travel on: {@code <prefix>sink-control}. */
-    static String controlTopic(WorkerProperties.Topics topics) {
+    static String controlTopic(RecallTopics topics) {
         return topics.prefix() + "sink-control";
     }
 
