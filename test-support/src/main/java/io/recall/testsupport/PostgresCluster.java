@@ -31,9 +31,9 @@ import java.util.regex.Pattern;
  * authentication, for ordinary and replication connections alike (so {@code replication=database} logical
  * replication connections work with the superuser or with any role created with {@code REPLICATION}). Its
  * superuser is {@value #SUPERUSER} with a random password. Default settings: {@code wal_level=logical},
- * {@code max_replication_slots=10}, {@code max_wal_senders=10}, {@code timezone=UTC}, {@code fsync=off} (tests
+ * {@code max_replication_slots=40}, {@code max_wal_senders=40}, {@code timezone=UTC}, {@code fsync=off} (tests
  * never outlive an operating-system crash; packaged servers force it off anyway), {@code synchronous_commit=on},
- * {@code max_connections=100}; the settings passed to {@link #start} override them. {@code port} and
+ * {@code max_connections=200}; the settings passed to {@link #start} override them. {@code port} and
  * {@code unix_socket_directories} belong to this class and cannot be set.
  *
  * <p>Lifecycle: {@link #start} creates and starts a cluster owned by the caller, who must {@link #close} it (stop
@@ -145,13 +145,13 @@ public final class PostgresCluster implements AutoCloseable {
         Map<String, String> merged = new LinkedHashMap<>();
         merged.put("listen_addresses", HOST);
         merged.put("wal_level", "logical");
-        merged.put("max_replication_slots", "10");
-        merged.put("max_wal_senders", "10");
+        merged.put("max_replication_slots", "40");
+        merged.put("max_wal_senders", "40");
         merged.put("password_encryption", "scram-sha-256");
         merged.put("timezone", "UTC");
         merged.put("fsync", "off");
         merged.put("synchronous_commit", "on");
-        merged.put("max_connections", "100");
+        merged.put("max_connections", "200");
         settings.forEach((key, value) -> {
             String name = Objects.requireNonNull(key, "setting name").toLowerCase(Locale.ROOT);
             if (MANAGED_SETTINGS.contains(name)) {

@@ -31,7 +31,7 @@ class PostgresClusterIT {
         assertThat(query(cluster, "postgres", "SHOW server_version_num"))
                 .startsWith(Integer.toString(PgVersion.SYSTEM.major()));
         assertThat(query(cluster, "postgres", "SHOW wal_level")).isEqualTo("logical");
-        assertThat(query(cluster, "postgres", "SHOW max_replication_slots")).isEqualTo("10");
+        assertThat(query(cluster, "postgres", "SHOW max_replication_slots")).isEqualTo("40");
         assertThat(query(cluster, "postgres", "SHOW password_encryption")).isEqualTo("scram-sha-256");
         assertThat(Files.isDirectory(cluster.dataDirectory().resolve("base"))).isTrue();
         assertThat(PostgresCluster.shared(PgVersion.V15)).isSameAs(cluster);

@@ -63,6 +63,7 @@ final class CaptureHarness implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> catalog;
     final List<ChangeEnvelope> received = new CopyOnWriteArrayList<>();
     final List<CatalogEvent> reports = new CopyOnWriteArrayList<>();
+    private final List<Source> created = new CopyOnWriteArrayList<>();
 
     CaptureHarness() {
         try {
@@ -192,7 +193,9 @@ final class CaptureHarness implements AutoCloseable {
         all.add("SET ROLE " + user);
         all.addAll(List.of(ddl));
         pg.execute(db, all.toArray(String[]::new));
-        return new Source(pg, id, db, user, password, "recall_" + id.objectSuffix(), "recall_" + id.objectSuffix());
+        Source source = new Source(pg, id, db, user, password, "recall_" + id.objectSuffix(), "recall_" + id.objectSuffix());
+        created.add(source);
+        return source;
     }
 
     void publish(Source s, List<String> tables, long epoch, boolean paused) {
@@ -262,6 +265,19 @@ final class CaptureHarness implements AutoCloseable {
     public void close() {
         processes.forEach(Process::destroyForcibly);
         workers.forEach(ConfigurableApplicationContext::close);
+        // slots retain WAL and count against the shared cluster's max_replication_slots: drop what the test made
+        for (Source s : created) {
+            try {
+                s.pg().execute(
+                        s.db(),
+                        "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE active AND slot_name LIKE '"
+                                + s.slot() + "%'",
+                        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active AND"
+                                + " slot_name = '" + s.slot() + "'");
+            } catch (RuntimeException e) {
+                // a stopped cluster (fault tests) or a slot already gone: nothing to clean up
+            }
+        }
         changes.close(Duration.ofSeconds(2));
         catalog.close(Duration.ofSeconds(2));
         kafka.close();

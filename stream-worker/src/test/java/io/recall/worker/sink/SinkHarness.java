@@ -186,6 +186,7 @@ final class SinkHarness implements AutoCloseable {
                 "--recall.sink.retry-backoff=200ms",
                 "--recall.sink.max-retry-backoff=1s",
                 "--recall.sink.spool-dir=" + spool,
+                "--server.port=0",
                 "--recall.worker-id=sink-it-" + sinks.size()));
         args.addAll(storageArgs);
         args.addAll(List.of(extra));
