@@ -25,7 +25,8 @@ import org.springframework.security.web.authentication.AnonymousAuthenticationFi
 
 /**
  * Route-level authorization. Roles: {@code viewer} reads, {@code operator} runs backups, restores, pause/resume and
- * restore points, {@code admin} manages sources and tokens. Health and the OpenAPI document are open. With
+ * restore points, {@code admin} manages sources and tokens. Health (API and actuator probes) and the OpenAPI document
+ * are open. With
  * {@code recall.security.auth-enabled=false} (local use only) every route is open and a warning is logged at start.
  */
 @Configuration(proxyBeanMethods = false)
@@ -60,6 +61,10 @@ class SecurityConfiguration {
                                 ProblemTypes.FORBIDDEN,
                                 "this token's role may not " + req.getMethod() + " " + req.getRequestURI())))
                 .authorizeHttpRequests(a -> a.requestMatchers(GET, "/api/v1/health")
+                        .permitAll()
+                        // liveness and readiness for orchestrators: they reveal nothing but UP/DOWN
+                        .requestMatchers(
+                                GET, "/actuator/health", "/actuator/health/liveness", "/actuator/health/readiness")
                         .permitAll()
                         .requestMatchers("/v3/api-docs", "/v3/api-docs/**", "/swagger-ui.html", "/swagger-ui/**")
                         .permitAll()

@@ -193,7 +193,8 @@ final class CaptureHarness implements AutoCloseable {
         all.add("SET ROLE " + user);
         all.addAll(List.of(ddl));
         pg.execute(db, all.toArray(String[]::new));
-        Source source = new Source(pg, id, db, user, password, "recall_" + id.objectSuffix(), "recall_" + id.objectSuffix());
+        Source source =
+                new Source(pg, id, db, user, password, "recall_" + id.objectSuffix(), "recall_" + id.objectSuffix());
         created.add(source);
         return source;
     }
@@ -269,11 +270,11 @@ final class CaptureHarness implements AutoCloseable {
         for (Source s : created) {
             try {
                 s.pg().execute(
-                        s.db(),
-                        "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE active AND slot_name LIKE '"
-                                + s.slot() + "%'",
-                        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active AND"
-                                + " slot_name = '" + s.slot() + "'");
+                                s.db(),
+                                "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE active AND slot_name LIKE '"
+                                        + s.slot() + "%'",
+                                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active AND"
+                                        + " slot_name = '" + s.slot() + "'");
             } catch (RuntimeException e) {
                 // a stopped cluster (fault tests) or a slot already gone: nothing to clean up
             }
