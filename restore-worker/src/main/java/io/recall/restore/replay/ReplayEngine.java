@@ -177,31 +177,32 @@ public final class ReplayEngine {
         try {
             TransactionReader.Transaction tx;
             while ((tx = reader.next()) != null) {
-                Change c;
-                while ((c = tx.nextChange()) != null) {
-                    try {
+                try {
+                    Change c;
+                    while ((c = tx.nextChange()) != null) {
                         apply(c);
                         changesInBatch++;
                         if (pendingBytes > settings.maxPendingBytes()) {
                             flush();
                         }
-                    } catch (ReplayStreamException e) {
-                        throw new ReplayStreamException(
-                                e.getMessage() + " (at the transaction that committed at " + tx.commitLsn() + ", xid "
-                                        + tx.xid() + ", or one before it in the same batch)",
-                                e);
                     }
-                }
-                last = tx.header();
-                inBatch++;
-                if (inBatch >= settings.transactionsPerCommit() || changesInBatch >= settings.changesPerCommit()) {
-                    commit(last);
-                    inBatch = 0;
-                    changesInBatch = 0;
+                    last = tx.header();
+                    inBatch++;
+                    if (inBatch >= settings.transactionsPerCommit() || changesInBatch >= settings.changesPerCommit()) {
+                        commit(last);
+                        inBatch = 0;
+                        changesInBatch = 0;
+                    }
+                } catch (ReplayStreamException e) {
+                    throw within(e, tx.header());
                 }
             }
             if (inBatch > 0) {
-                commit(last);
+                try {
+                    commit(last);
+                } catch (ReplayStreamException e) {
+                    throw within(e, last);
+                }
             }
         } catch (SQLException | RuntimeException e) {
             rollbackAfter(e);
@@ -335,6 +336,14 @@ public final class ReplayEngine {
         } catch (SQLException e) {
             cause.addSuppressed(e);
         }
+    }
+
+    /** Names the transaction being applied; a flush writes a whole batch, so the change may be from an earlier one. */
+    private static ReplayStreamException within(ReplayStreamException e, CommitHeader tx) {
+        return new ReplayStreamException(
+                e.getMessage() + " (replaying the batch up to the transaction that committed at " + tx.commitLsn()
+                        + ", xid " + tx.xid() + ")",
+                e);
     }
 
     private static boolean sameTable(SourceRelation a, SourceRelation b) {
