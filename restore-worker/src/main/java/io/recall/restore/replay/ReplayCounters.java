@@ -1,0 +1,13 @@
+package io.recall.restore.replay;
+
+/** Running totals of one replay; written by the replay's thread only. */
+final class ReplayCounters {
+    long copied;
+    long updated;
+    long deleted;
+    long truncates;
+    long statements;
+    long flushes;
+    long commits;
+    long rewrites;
+}
