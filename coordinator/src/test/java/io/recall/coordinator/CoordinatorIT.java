@@ -1,9 +1,18 @@
 package io.recall.coordinator;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.recall.common.crypto.SecretCipher;
 import io.recall.testsupport.KafkaBroker;
 import io.recall.testsupport.PgVersion;
 import io.recall.testsupport.PostgresCluster;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -26,6 +35,8 @@ abstract class CoordinatorIT {
     static final String CATALOG_TOPIC = "recall.catalog";
     static final java.time.Duration SLOT_RELEASE_TIMEOUT = java.time.Duration.ofSeconds(6);
 
+    private static final AtomicInteger REGISTERED = new AtomicInteger();
+
     @LocalServerPort
     int port;
 
@@ -44,5 +55,44 @@ abstract class CoordinatorIT {
 
     Api admin() {
         return new Api(port, ADMIN_TOKEN);
+    }
+
+    /**
+     * Registers a source (a fresh database with one table) through the API and returns its id.
+     *
+     * @param extra more fields of the request, as name-value pairs
+     */
+    String registerSource(String prefix, Object... extra) {
+        SourceRegistrationIT.SourceDb src = SourceRegistrationIT.sourceDb(PG, "CREATE TABLE t (id int PRIMARY KEY)");
+        Api.Response r = admin().post(
+                        "/api/v1/sources",
+                        SourceRegistrationIT.body(prefix + "-" + REGISTERED.incrementAndGet(), src.uri(), extra));
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        return r.json().get("id").asText();
+    }
+
+    /** Runs a query on the metadata database; each row as a list of its column values. */
+    static List<List<Object>> query(String sql) {
+        try (Connection c = PG.connect(METADATA_DB);
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            List<List<Object>> rows = new ArrayList<>();
+            int columns = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                List<Object> row = new ArrayList<>();
+                for (int i = 1; i <= columns; i++) {
+                    row.add(rs.getObject(i));
+                }
+                rows.add(row);
+            }
+            return rows;
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql, e);
+        }
+    }
+
+    /** Runs statements on the metadata database. */
+    static void execute(String... statements) {
+        PG.execute(METADATA_DB, statements);
     }
 }
