@@ -204,6 +204,33 @@ class CatalogIT extends CoordinatorIT {
     }
 
     @Test
+    void onlyABackupWithANewSlotClosesAGap() throws SQLException {
+        String id = register("gap-close");
+        report(
+                id,
+                GapDetected.newBuilder()
+                        .setFromLsn(Lsn.parse("4/600").value())
+                        .setReason("slot dropped")
+                        .build());
+        awaitGaps(id, g -> g.size() == 1);
+
+        // an online backup under a temporary slot, running when the main slot was lost, finishes after the gap: the
+        // main stream is still broken, so the gap stays open
+        report(id, completed(UUID.randomUUID().toString(), Lsn.parse("4/500"), Instant.now(), "REQUESTED"));
+        report(id, completed(UUID.randomUUID().toString(), Lsn.parse("4/700"), Instant.now(), "REQUESTED"));
+        await("/api/v1/sources/" + id + "/base-backups", v -> v.size() == 2);
+        assertThat(awaitGaps(id, g -> g.size() == 1).getFirst()[1])
+                .as("still open")
+                .isEqualTo(-1);
+
+        // the new slot's backup: the stream starts again at its consistent point
+        report(id, completed(UUID.randomUUID().toString(), Lsn.parse("4/900"), Instant.now(), "AFTER_GAP"));
+        List<long[]> gaps = awaitGaps(id, g -> g.size() == 1 && g.getFirst()[1] != -1);
+        assertThat(gaps.getFirst())
+                .containsExactly(Lsn.parse("4/600").value(), Lsn.parse("4/900").value());
+    }
+
+    @Test
     void aFailedBaseBackupIsListedWithItsError() {
         String id = register("failed");
         report(id, new BaseBackupFailed("unknown", "pg_dump exited with 1: permission denied for table t"));

@@ -5,7 +5,6 @@ import static io.recall.coordinator.db.Tables.SEGMENTS;
 import static io.recall.coordinator.db.Tables.SOURCES;
 import static io.recall.coordinator.db.Tables.STREAM_GAPS;
 import static org.jooq.impl.DSL.excluded;
-import static org.jooq.impl.DSL.greatest;
 import static org.jooq.impl.DSL.val;
 import static org.jooq.impl.DSL.when;
 
@@ -24,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Set;
 import java.util.UUID;
 import org.jooq.DSLContext;
 import org.jooq.Field;
@@ -55,6 +55,9 @@ class CatalogRecorder {
                     (kind + "/" + topic + "/" + partition + "/" + offset).getBytes(StandardCharsets.UTF_8));
         }
     }
+
+    /** Reasons of base backups taken with a new main replication slot: the stream, and replay, start at them. */
+    private static final Set<String> NEW_SLOT_REASONS = Set.of("INITIAL", "AFTER_GAP");
 
     private final DSLContext db;
 
@@ -152,8 +155,13 @@ class CatalogRecorder {
     }
 
     /**
-     * A finished base backup (the row of a request with the same id is completed in place). It closes every open
-     * gap of the source: replay can start again at its consistent point.
+     * A finished base backup (the row of a request with the same id is completed in place).
+     *
+     * <p>A backup taken with a new main slot ({@code INITIAL} or {@code AFTER_GAP}) closes every open gap of the source
+     * that began at or before its consistent point: the new slot's stream, and so replay, starts there. A backup under
+     * a temporary slot ({@code REQUESTED}) closes none: it only says where replay of the main stream may begin, and
+     * the main stream is the one that broke. One that was running when the gap was detected and finished after it
+     * would otherwise end the gap before the stream is whole again (I4).
      */
     private boolean backupCompleted(SourceId source, BaseBackupCompleted b, OffsetDateTime at) {
         if (!lockSource(source)) {
@@ -188,11 +196,14 @@ class CatalogRecorder {
                 .set(BASE_BACKUPS.ERROR, (String) null)
                 .where(BASE_BACKUPS.SOURCE_ID.eq(source.value()))
                 .execute();
-        int closed = db.update(STREAM_GAPS)
-                .set(STREAM_GAPS.TO_LSN, greatest(STREAM_GAPS.FROM_LSN, val(b.getConsistentLsn())))
-                .where(STREAM_GAPS.SOURCE_ID.eq(source.value()))
-                .and(STREAM_GAPS.TO_LSN.isNull())
-                .execute();
+        int closed = !NEW_SLOT_REASONS.contains(b.getReason())
+                ? 0
+                : db.update(STREAM_GAPS)
+                        .set(STREAM_GAPS.TO_LSN, b.getConsistentLsn())
+                        .where(STREAM_GAPS.SOURCE_ID.eq(source.value()))
+                        .and(STREAM_GAPS.TO_LSN.isNull())
+                        .and(STREAM_GAPS.FROM_LSN.le(b.getConsistentLsn()))
+                        .execute();
         log.info(
                 "base backup {} of source {} succeeded at consistent point {}{}",
                 b.getBackupId(),
@@ -232,12 +243,13 @@ class CatalogRecorder {
      * watermark: everything before it is safely in Kafka. The next completed base backup closes it.
      */
     private boolean gap(SourceId source, GapDetected g, OffsetDateTime at, RecordRef ref) {
+        // fetch the row, not the field: a source without a durable LSN yet must not look like a missing source
         Long durable = db.select(SOURCES.DURABLE_LSN)
                 .from(SOURCES)
                 .where(SOURCES.ID.eq(source.value()))
                 .forKeyShare()
-                .fetchOptional(SOURCES.DURABLE_LSN)
-                .map(v -> v == null ? 0L : v)
+                .fetchOptional()
+                .map(r -> r.value1() == null ? 0L : r.value1())
                 .orElse(null);
         if (durable == null) {
             return false;
