@@ -94,4 +94,70 @@ class SegmentCatalogIT extends CoordinatorIT {
         assertThat(query("SELECT first_lsn FROM segments WHERE source_id = '" + id + "'"))
                 .containsExactly(List.of(Lsn.parse("0/300").value()));
     }
+
+    @Test
+    void segmentsArePagedByFirstLsnWithoutSplittingOnesThatShareIt() {
+        String id = registerSource("paging");
+        String[][] ranges = {
+            {"0/500", "0/580"},
+            {"0/100", "0/180"},
+            {"0/300", "0/3A0"},
+            {"0/200", "0/280"},
+            {"0/300", "0/380"},
+            {"0/400", "0/480"}
+        };
+        for (String[] r : ranges) {
+            Lsn last = Lsn.parse(r[1]);
+            send(id, segment(id, Lsn.parse(r[0]), last, 2, T0, T0.plusSeconds(1), last, T0.plusSeconds(1)));
+        }
+        await("six segments recorded", () -> segmentRows(id) == 6);
+
+        JsonNode first =
+                admin().get("/api/v1/sources/" + id + "/segments?limit=3").json();
+        assertThat(ranges(first)).containsExactly("0/100-0/180", "0/200-0/280", "0/300-0/380", "0/300-0/3A0");
+        assertThat(first.get("next").asText()).isEqualTo("0/300");
+        JsonNode second = admin().get("/api/v1/sources/" + id + "/segments?limit=3&after=0/300")
+                .json();
+        assertThat(ranges(second)).containsExactly("0/400-0/480", "0/500-0/580");
+        assertThat(second.has("next")).isFalse();
+
+        JsonNode one = first.get("segments").get(0);
+        assertThat(one.get("objectKey").asText())
+                .isEqualTo("sources/" + id + "/segments/0000000000000100-0000000000000180.avro");
+        assertThat(one.get("watermarkLsn").asText()).isEqualTo("0/180");
+        assertThat(one.get("transactionCount").asLong()).isEqualTo(2);
+        assertThat(one.get("changeCount").asLong()).isEqualTo(8);
+        assertThat(OffsetDateTime.parse(one.get("firstCommitTime").asText()).toInstant())
+                .isEqualTo(T0);
+        assertThat(one.get("sealedAt").asText()).isNotBlank();
+
+        JsonNode all = admin().get("/api/v1/sources/" + id + "/segments").json();
+        assertThat(all.get("segments")).hasSize(6);
+    }
+
+    @Test
+    void badPagingParametersAndUnknownSourcesAreRefused() {
+        String id = registerSource("paging-errors");
+        Api.Response zero = admin().get("/api/v1/sources/" + id + "/segments?limit=0");
+        Api.Response huge = admin().get("/api/v1/sources/" + id + "/segments?limit=5000");
+        Api.Response after = admin().get("/api/v1/sources/" + id + "/segments?after=16B3748");
+        Api.Response unknown = admin().get("/api/v1/sources/" + UUID.randomUUID() + "/segments");
+
+        assertThat(zero.status()).isEqualTo(400);
+        assertThat(zero.json().get("detail").asText()).contains("limit");
+        assertThat(huge.status()).isEqualTo(400);
+        assertThat(after.status()).isEqualTo(400);
+        assertThat(after.json().get("detail").asText()).contains("after").contains("0/16B3748");
+        assertThat(unknown.status()).isEqualTo(404);
+        assertThat(admin().get("/api/v1/sources/" + id + "/segments").json().get("segments"))
+                .isEmpty();
+    }
+
+    private static List<String> ranges(JsonNode page) {
+        List<String> out = new java.util.ArrayList<>();
+        page.get("segments")
+                .forEach(s -> out.add(
+                        s.get("firstLsn").asText() + "-" + s.get("lastLsn").asText()));
+        return out;
+    }
 }
