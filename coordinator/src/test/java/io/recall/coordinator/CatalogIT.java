@@ -5,6 +5,7 @@ import static io.recall.coordinator.SourceRegistrationIT.sourceDb;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.recall.common.Lsn;
 import io.recall.coordinator.SourceRegistrationIT.SourceDb;
 import io.recall.schemas.catalog.BaseBackupCompleted;
@@ -12,6 +13,9 @@ import io.recall.schemas.catalog.BaseBackupFailed;
 import io.recall.schemas.catalog.CaptureState;
 import io.recall.schemas.catalog.GapDetected;
 import io.recall.schemas.catalog.SourceStatusReport;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -228,6 +232,41 @@ class CatalogIT extends CoordinatorIT {
         List<long[]> gaps = awaitGaps(id, g -> g.size() == 1 && g.getFirst()[1] != -1);
         assertThat(gaps.getFirst())
                 .containsExactly(Lsn.parse("4/600").value(), Lsn.parse("4/900").value());
+    }
+
+    @Test
+    void gapsAreCopiedToStorageSoThatARebuildFindsThem() throws SQLException {
+        String id = register("gap-marker");
+        report(
+                id,
+                GapDetected.newBuilder()
+                        .setFromLsn(Lsn.parse("5/100").value())
+                        .setReason("slot dropped")
+                        .build());
+        awaitGaps(id, g -> g.size() == 1);
+        String gapId = query("SELECT id FROM stream_gaps WHERE source_id = '" + id + "'")
+                .getFirst()
+                .getFirst()
+                .toString();
+        String key = "sources/" + id + "/gaps/" + gapId + ".json";
+        CatalogEvents.await("the marker stored", () -> STORE.exists(key));
+        JsonNode open = marker(key);
+        assertThat(open.get("sourceId").asText()).isEqualTo(id);
+        assertThat(open.get("fromLsn").asText()).isEqualTo("5/100");
+        assertThat(open.get("toLsn").isNull()).isTrue();
+        assertThat(open.get("reason").asText()).isEqualTo("slot dropped");
+
+        report(id, completed(UUID.randomUUID().toString(), Lsn.parse("5/800"), Instant.now(), "AFTER_GAP"));
+        CatalogEvents.await("the marker closed", () -> !marker(key).get("toLsn").isNull());
+        assertThat(marker(key).get("toLsn").asText()).isEqualTo("5/800");
+    }
+
+    private static JsonNode marker(String key) {
+        try (InputStream in = STORE.open(key)) {
+            return new ObjectMapper().readTree(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Test

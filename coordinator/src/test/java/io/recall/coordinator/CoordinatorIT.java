@@ -3,9 +3,13 @@ package io.recall.coordinator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.recall.common.crypto.SecretCipher;
+import io.recall.common.storage.BlobStore;
+import io.recall.common.storage.BlobStores;
+import io.recall.common.storage.StorageSettings;
 import io.recall.testsupport.KafkaBroker;
 import io.recall.testsupport.PgVersion;
 import io.recall.testsupport.PostgresCluster;
+import io.recall.testsupport.S3Endpoint;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -20,8 +24,9 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * Base of the coordinator's integration tests: the real application on a random port, its metadata in a database of
- * the shared PostgreSQL 15 cluster, the JVM's shared Kafka broker, auth on, a bootstrap admin token. Subclasses share
- * one Spring context. Schedules run fast (the reconciler every second) and DELETE waits 6 s for a busy slot.
+ * the shared PostgreSQL 15 cluster, the JVM's shared Kafka broker, storage in a bucket of the JVM's S3Proxy endpoint
+ * (under a deployment prefix), auth on, a bootstrap admin token. Subclasses share one Spring context. Schedules run
+ * fast (the reconciler every second) and DELETE waits 6 s for a busy slot.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 abstract class CoordinatorIT {
@@ -34,6 +39,10 @@ abstract class CoordinatorIT {
     static final String SOURCES_TOPIC = "recall.sources";
     static final String CATALOG_TOPIC = "recall.catalog";
     static final java.time.Duration SLOT_RELEASE_TIMEOUT = java.time.Duration.ofSeconds(6);
+    static final S3Endpoint S3 = S3Endpoint.shared();
+    static final StorageSettings STORAGE = storageSettings();
+    /** The coordinator's storage, as the workers (and the tests, in their place) write to it. */
+    static final BlobStore STORE = BlobStores.open(STORAGE);
 
     private static final AtomicInteger REGISTERED = new AtomicInteger();
 
@@ -51,6 +60,26 @@ abstract class CoordinatorIT {
         r.add("spring.kafka.bootstrap-servers", KAFKA::bootstrapServers);
         r.add("recall.desired-state.reconcile-interval", () -> "1s");
         r.add("recall.desired-state.slot-release-timeout", () -> SLOT_RELEASE_TIMEOUT.toSeconds() + "s");
+        r.add("recall.storage.type", () -> "s3");
+        r.add("recall.storage.bucket", STORAGE::bucket);
+        r.add("recall.storage.prefix", STORAGE::prefix);
+        r.add("recall.storage.endpoint", () -> STORAGE.endpoint().toString());
+        r.add("recall.storage.region", STORAGE::region);
+        r.add("recall.storage.path-style", () -> "true");
+        r.add("recall.storage.access-key", STORAGE::accessKey);
+        r.add("recall.storage.secret-key", STORAGE::secretKey);
+    }
+
+    private static StorageSettings storageSettings() {
+        String bucket = "coordinator-it";
+        S3.createBucket(bucket);
+        return StorageSettings.s3(bucket)
+                .prefix("deployment-a")
+                .endpoint(S3.endpoint())
+                .region(S3.region())
+                .pathStyle(true)
+                .credentials(S3.accessKey(), S3.secretKey())
+                .build();
     }
 
     Api admin() {

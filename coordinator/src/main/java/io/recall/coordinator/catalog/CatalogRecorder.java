@@ -71,8 +71,22 @@ class CatalogRecorder {
      * @throws IllegalArgumentException if the event contradicts itself (e.g. a segment key that does not name its
      *     source and LSN range): it is not recorded, and never will be
      */
+    /** What {@link #apply} did with an event. */
+    enum Outcome {
+        /** Recorded (or already recorded: applying an event again changes nothing). */
+        APPLIED,
+        /** The source does not exist (deleted, or never registered here): nothing was recorded. */
+        UNKNOWN_SOURCE
+    }
+
+    /**
+     * Records one event in one transaction.
+     *
+     * @throws IllegalArgumentException if the event contradicts itself (a segment key that does not name its source
+     *     and LSN range): it is not recorded, and never will be
+     */
     @Transactional
-    public void apply(SourceId source, CatalogEvent event, RecordRef ref) {
+    public Outcome apply(SourceId source, CatalogEvent event, RecordRef ref) {
         OffsetDateTime at = utc(event.getAt());
         boolean applied = switch (event.getBody()) {
             case SourceStatusReport s -> status(source, s, event.getWorker());
@@ -89,7 +103,9 @@ class CatalogRecorder {
         };
         if (!applied) {
             log.debug("ignoring a catalog event of unknown source {}", source);
+            return Outcome.UNKNOWN_SOURCE;
         }
+        return Outcome.APPLIED;
     }
 
     /**
