@@ -6,19 +6,22 @@ import io.recall.common.errors.InvalidRequestException;
 import io.swagger.v3.oas.annotations.Operation;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-/** Thin REST layer over the catalog: segments and the recovery window. */
+/** Thin REST layer over the catalog: segments, the recovery window, and the rebuild from storage. */
 @RestController
 class CatalogController {
 
     private final Segments segments;
     private final RecoveryWindows windows;
+    private final CatalogRebuilder rebuilder;
 
-    CatalogController(Segments segments, RecoveryWindows windows) {
+    CatalogController(Segments segments, RecoveryWindows windows, CatalogRebuilder rebuilder) {
         this.segments = segments;
         this.windows = windows;
+        this.rebuilder = rebuilder;
     }
 
     @Operation(
@@ -38,6 +41,15 @@ class CatalogController {
     @GetMapping("/api/v1/sources/{id}/recovery-window")
     RecoveryWindowView recoveryWindow(@PathVariable String id) {
         return RecoveryWindowView.of(windows.of(source(id)));
+    }
+
+    @Operation(
+            summary = "Rebuild the catalog (base backups, segments, gaps, archived watermark) of one source, or of"
+                    + " every known source, from storage alone; adds and corrects rows, never removes one, and counts"
+                    + " what the catalog names but storage no longer holds")
+    @PostMapping("/api/v1/admin/catalog/rebuild")
+    CatalogRebuilder.Rebuild rebuild(@RequestParam(required = false) String sourceId) {
+        return rebuilder.rebuild(sourceId == null || sourceId.isBlank() ? null : source(sourceId));
     }
 
     static SourceId source(String id) {
