@@ -28,6 +28,9 @@ class ApiAuthIT extends CoordinatorIT {
             new Route("POST", "/api/v1/sources/" + ANY_ID + "/resume", "operator"),
             new Route("POST", "/api/v1/sources/" + ANY_ID + "/base-backups", "operator"),
             new Route("GET", "/api/v1/sources/" + ANY_ID + "/base-backups", "viewer"),
+            new Route("GET", "/api/v1/sources/" + ANY_ID + "/segments", "viewer"),
+            new Route("GET", "/api/v1/sources/" + ANY_ID + "/recovery-window", "viewer"),
+            new Route("POST", "/api/v1/admin/catalog/rebuild?sourceId=" + ANY_ID, "admin"),
             new Route("GET", "/api/v1/tokens", "admin"),
             new Route("POST", "/api/v1/tokens", "admin"),
             new Route("DELETE", "/api/v1/tokens/" + ANY_ID, "admin"));

@@ -5,6 +5,7 @@ import static io.recall.coordinator.SourceRegistrationIT.sourceDb;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.recall.common.Lsn;
 import io.recall.coordinator.SourceRegistrationIT.SourceDb;
 import io.recall.schemas.catalog.BaseBackupCompleted;
@@ -12,6 +13,9 @@ import io.recall.schemas.catalog.BaseBackupFailed;
 import io.recall.schemas.catalog.CaptureState;
 import io.recall.schemas.catalog.GapDetected;
 import io.recall.schemas.catalog.SourceStatusReport;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -201,6 +205,68 @@ class CatalogIT extends CoordinatorIT {
         gaps = awaitGaps(id, g -> g.size() == 2);
         assertThat(gaps.get(1)[0]).isEqualTo(Lsn.parse("2/600").value());
         assertThat(gaps.get(1)[1]).isEqualTo(-1);
+    }
+
+    @Test
+    void onlyABackupWithANewSlotClosesAGap() throws SQLException {
+        String id = register("gap-close");
+        report(
+                id,
+                GapDetected.newBuilder()
+                        .setFromLsn(Lsn.parse("4/600").value())
+                        .setReason("slot dropped")
+                        .build());
+        awaitGaps(id, g -> g.size() == 1);
+
+        // an online backup under a temporary slot, running when the main slot was lost, finishes after the gap: the
+        // main stream is still broken, so the gap stays open
+        report(id, completed(UUID.randomUUID().toString(), Lsn.parse("4/500"), Instant.now(), "REQUESTED"));
+        report(id, completed(UUID.randomUUID().toString(), Lsn.parse("4/700"), Instant.now(), "REQUESTED"));
+        await("/api/v1/sources/" + id + "/base-backups", v -> v.size() == 2);
+        assertThat(awaitGaps(id, g -> g.size() == 1).getFirst()[1])
+                .as("still open")
+                .isEqualTo(-1);
+
+        // the new slot's backup: the stream starts again at its consistent point
+        report(id, completed(UUID.randomUUID().toString(), Lsn.parse("4/900"), Instant.now(), "AFTER_GAP"));
+        List<long[]> gaps = awaitGaps(id, g -> g.size() == 1 && g.getFirst()[1] != -1);
+        assertThat(gaps.getFirst())
+                .containsExactly(Lsn.parse("4/600").value(), Lsn.parse("4/900").value());
+    }
+
+    @Test
+    void gapsAreCopiedToStorageSoThatARebuildFindsThem() throws SQLException {
+        String id = register("gap-marker");
+        report(
+                id,
+                GapDetected.newBuilder()
+                        .setFromLsn(Lsn.parse("5/100").value())
+                        .setReason("slot dropped")
+                        .build());
+        awaitGaps(id, g -> g.size() == 1);
+        String gapId = query("SELECT id FROM stream_gaps WHERE source_id = '" + id + "'")
+                .getFirst()
+                .getFirst()
+                .toString();
+        String key = "sources/" + id + "/gaps/" + gapId + ".json";
+        CatalogEvents.await("the marker stored", () -> STORE.exists(key));
+        JsonNode open = marker(key);
+        assertThat(open.get("sourceId").asText()).isEqualTo(id);
+        assertThat(open.get("fromLsn").asText()).isEqualTo("5/100");
+        assertThat(open.get("toLsn").isNull()).isTrue();
+        assertThat(open.get("reason").asText()).isEqualTo("slot dropped");
+
+        report(id, completed(UUID.randomUUID().toString(), Lsn.parse("5/800"), Instant.now(), "AFTER_GAP"));
+        CatalogEvents.await("the marker closed", () -> !marker(key).get("toLsn").isNull());
+        assertThat(marker(key).get("toLsn").asText()).isEqualTo("5/800");
+    }
+
+    private static JsonNode marker(String key) {
+        try (InputStream in = STORE.open(key)) {
+            return new ObjectMapper().readTree(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.recall.common.errors.ConflictException;
 import io.recall.common.errors.InvalidRequestException;
 import io.recall.common.errors.NotFoundException;
 import io.recall.common.errors.SourceConnectionException;
+import io.recall.common.storage.StorageException;
 import io.recall.coordinator.source.KafkaUnavailableException;
 import io.recall.coordinator.source.SlotInUseException;
 import io.recall.coordinator.source.probe.ProbeFailedException;
@@ -94,6 +95,22 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         ProblemDetail p = problem(
                 HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.KAFKA_UNAVAILABLE, "Kafka unavailable", e.getMessage());
         p.setProperty("sourceId", e.source().toString());
+        p.setProperty("retriable", true);
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                .header(HttpHeaders.RETRY_AFTER, "10")
+                .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .body(p);
+    }
+
+    /** Object storage did not answer (or answered 5xx): nothing was lost, the client may retry. */
+    @ExceptionHandler(StorageException.class)
+    ResponseEntity<ProblemDetail> storageUnavailable(StorageException e) {
+        log.warn("storage unavailable: {}", e.getMessage());
+        ProblemDetail p = problem(
+                HttpStatus.SERVICE_UNAVAILABLE,
+                ProblemTypes.STORAGE_UNAVAILABLE,
+                "Storage unavailable",
+                "object storage is unavailable: " + e.getMessage());
         p.setProperty("retriable", true);
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
                 .header(HttpHeaders.RETRY_AFTER, "10")

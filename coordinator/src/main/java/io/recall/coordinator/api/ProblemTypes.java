@@ -13,6 +13,7 @@ public final class ProblemTypes {
     public static final URI CONFLICT = URI.create(BASE + "conflict");
     public static final URI SLOT_IN_USE = URI.create(BASE + "slot-in-use");
     public static final URI KAFKA_UNAVAILABLE = URI.create(BASE + "kafka-unavailable");
+    public static final URI STORAGE_UNAVAILABLE = URI.create(BASE + "storage-unavailable");
     public static final URI PROBE_FAILED = URI.create(BASE + "probe-failed");
     public static final URI SOURCE_AUTHENTICATION_FAILED = URI.create(BASE + "source-authentication-failed");
     public static final URI SOURCE_UNREACHABLE = URI.create(BASE + "source-unreachable");

@@ -1,8 +1,11 @@
 package io.recall.coordinator.catalog;
 
 import io.recall.common.SourceId;
+import io.recall.common.storage.StorageException;
+import io.recall.schemas.catalog.BaseBackupCompleted;
 import io.recall.schemas.catalog.CaptureState;
 import io.recall.schemas.catalog.CatalogEvent;
+import io.recall.schemas.catalog.GapDetected;
 import io.recall.schemas.catalog.SourceStatusReport;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -26,6 +29,9 @@ import org.springframework.transaction.CannotCreateTransactionException;
  * good is logged and skipped: one bad record never stops the events behind it. A transient database fault is
  * rethrown, and the container retries the same record until the database is back, so no event is lost to it.
  *
+ * <p>Gaps, and the backups that close them, are also copied to storage ({@link GapMarkers}) once recorded, so that a
+ * catalog rebuilt from storage shows them; a transient storage fault is retried the same way.
+ *
  * <p>Runs on the listener container's single consumer thread.
  */
 @Component
@@ -34,10 +40,12 @@ class CatalogListener {
     private static final Logger log = LoggerFactory.getLogger(CatalogListener.class);
 
     private final CatalogRecorder recorder;
+    private final GapMarkers gapMarkers;
 
-    CatalogListener(CatalogRecorder recorder) {
+    CatalogListener(CatalogRecorder recorder, GapMarkers gapMarkers) {
         checkAvroTrust();
         this.recorder = recorder;
+        this.gapMarkers = gapMarkers;
     }
 
     @KafkaListener(
@@ -60,8 +68,16 @@ class CatalogListener {
             return;
         }
         try (var ignored = MDC.putCloseable("source", source.toString())) {
-            recorder.apply(
+            CatalogRecorder.Outcome outcome = recorder.apply(
                     source, event, new CatalogRecorder.RecordRef(record.topic(), record.partition(), record.offset()));
+            if (outcome == CatalogRecorder.Outcome.APPLIED
+                    && (event.getBody() instanceof GapDetected || event.getBody() instanceof BaseBackupCompleted)) {
+                // after the commit: a marker never describes a gap the catalog does not hold
+                syncGapMarkers(source, where);
+            }
+        } catch (StorageException e) {
+            log.warn("storage unavailable while applying {}; retrying: {}", where, e.toString());
+            throw e;
         } catch (TransientDataAccessException
                 | RecoverableDataAccessException
                 | DataAccessResourceFailureException
@@ -70,6 +86,26 @@ class CatalogListener {
             throw e;
         } catch (RuntimeException e) {
             log.error("skipping catalog record at {} that could not be applied", where, e);
+        }
+    }
+
+    /**
+     * Copies the source's gaps to storage ({@link GapMarkers}). A transient storage fault is rethrown, so the record
+     * is applied again (idempotently) until the markers are written; any other failure leaves the catalog right and only
+     * a later rebuild from storage short of this gap, which is logged.
+     */
+    private void syncGapMarkers(SourceId source, String where) {
+        try {
+            gapMarkers.sync(source);
+        } catch (StorageException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            log.error(
+                    "could not store the gap markers of source {} after {}: the catalog holds the gaps, but a rebuild"
+                            + " from storage would not find them",
+                    source,
+                    where,
+                    e);
         }
     }
 

@@ -1,25 +1,29 @@
 package io.recall.coordinator.catalog;
 
 import static io.recall.coordinator.db.Tables.BASE_BACKUPS;
+import static io.recall.coordinator.db.Tables.SEGMENTS;
 import static io.recall.coordinator.db.Tables.SOURCES;
 import static io.recall.coordinator.db.Tables.STREAM_GAPS;
-import static org.jooq.impl.DSL.greatest;
+import static org.jooq.impl.DSL.excluded;
 import static org.jooq.impl.DSL.val;
 import static org.jooq.impl.DSL.when;
 
 import io.recall.common.Lsn;
 import io.recall.common.SourceId;
+import io.recall.common.segment.SegmentName;
 import io.recall.coordinator.source.SourceStatus;
 import io.recall.schemas.catalog.BaseBackupCompleted;
 import io.recall.schemas.catalog.BaseBackupFailed;
 import io.recall.schemas.catalog.CaptureState;
 import io.recall.schemas.catalog.CatalogEvent;
 import io.recall.schemas.catalog.GapDetected;
+import io.recall.schemas.catalog.SegmentSealed;
 import io.recall.schemas.catalog.SourceStatusReport;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Set;
 import java.util.UUID;
 import org.jooq.DSLContext;
 import org.jooq.Field;
@@ -33,9 +37,11 @@ import org.springframework.transaction.annotation.Transactional;
  * (status, watermarks, lag, last error), its base backups and the gaps in its stream. The desired side (epoch,
  * paused, tables) belongs to the source registry and is never written here.
  *
- * <p>Every effect is idempotent, because delivery is at least once: status updates move {@code durable_lsn} only
- * forward, and rows get ids derived from the event (the backup id, or the record's topic, partition and offset).
- * Events of a source that does not exist (deleted) are ignored. Thread-safe.
+ * <p>Every effect is idempotent, because delivery is at least once: status updates move {@code durable_lsn} and
+ * segments move {@code archived_lsn} only forward, segments are keyed by their LSN range (a sink that stores the same
+ * segment again after a crash announces the same key), and other rows get ids derived from the event (the backup id,
+ * or the record's topic, partition and offset). Events of a source that does not exist (deleted) are ignored.
+ * Thread-safe.
  */
 @Component
 class CatalogRecorder {
@@ -50,20 +56,44 @@ class CatalogRecorder {
         }
     }
 
+    /** Reasons of base backups taken with a new main replication slot: the stream, and replay, start at them. */
+    private static final Set<String> NEW_SLOT_REASONS = Set.of("INITIAL", "AFTER_GAP");
+
     private final DSLContext db;
 
     CatalogRecorder(DSLContext db) {
         this.db = db;
     }
 
+    /**
+     * Records one event in one transaction.
+     *
+     * @throws IllegalArgumentException if the event contradicts itself (e.g. a segment key that does not name its
+     *     source and LSN range): it is not recorded, and never will be
+     */
+    /** What {@link #apply} did with an event. */
+    enum Outcome {
+        /** Recorded (or already recorded: applying an event again changes nothing). */
+        APPLIED,
+        /** The source does not exist (deleted, or never registered here): nothing was recorded. */
+        UNKNOWN_SOURCE
+    }
+
+    /**
+     * Records one event in one transaction.
+     *
+     * @throws IllegalArgumentException if the event contradicts itself (a segment key that does not name its source
+     *     and LSN range): it is not recorded, and never will be
+     */
     @Transactional
-    public void apply(SourceId source, CatalogEvent event, RecordRef ref) {
+    public Outcome apply(SourceId source, CatalogEvent event, RecordRef ref) {
         OffsetDateTime at = utc(event.getAt());
         boolean applied = switch (event.getBody()) {
             case SourceStatusReport s -> status(source, s, event.getWorker());
             case BaseBackupCompleted b -> backupCompleted(source, b, at);
             case BaseBackupFailed f -> backupFailed(source, f, at, ref);
             case GapDetected g -> gap(source, g, at, ref);
+            case SegmentSealed s -> segmentSealed(source, s, at);
             default -> {
                 log.warn(
                         "ignoring a catalog event of unknown kind {}",
@@ -73,7 +103,9 @@ class CatalogRecorder {
         };
         if (!applied) {
             log.debug("ignoring a catalog event of unknown source {}", source);
+            return Outcome.UNKNOWN_SOURCE;
         }
+        return Outcome.APPLIED;
     }
 
     /**
@@ -139,8 +171,13 @@ class CatalogRecorder {
     }
 
     /**
-     * A finished base backup (the row of a request with the same id is completed in place). It closes every open
-     * gap of the source: replay can start again at its consistent point.
+     * A finished base backup (the row of a request with the same id is completed in place).
+     *
+     * <p>A backup taken with a new main slot ({@code INITIAL} or {@code AFTER_GAP}) closes every open gap of the source
+     * that began at or before its consistent point: the new slot's stream, and so replay, starts there. A backup under
+     * a temporary slot ({@code REQUESTED}) closes none: it only says where replay of the main stream may begin, and
+     * the main stream is the one that broke. One that was running when the gap was detected and finished after it
+     * would otherwise end the gap before the stream is whole again (I4).
      */
     private boolean backupCompleted(SourceId source, BaseBackupCompleted b, OffsetDateTime at) {
         if (!lockSource(source)) {
@@ -175,11 +212,14 @@ class CatalogRecorder {
                 .set(BASE_BACKUPS.ERROR, (String) null)
                 .where(BASE_BACKUPS.SOURCE_ID.eq(source.value()))
                 .execute();
-        int closed = db.update(STREAM_GAPS)
-                .set(STREAM_GAPS.TO_LSN, greatest(STREAM_GAPS.FROM_LSN, val(b.getConsistentLsn())))
-                .where(STREAM_GAPS.SOURCE_ID.eq(source.value()))
-                .and(STREAM_GAPS.TO_LSN.isNull())
-                .execute();
+        int closed = !NEW_SLOT_REASONS.contains(b.getReason())
+                ? 0
+                : db.update(STREAM_GAPS)
+                        .set(STREAM_GAPS.TO_LSN, b.getConsistentLsn())
+                        .where(STREAM_GAPS.SOURCE_ID.eq(source.value()))
+                        .and(STREAM_GAPS.TO_LSN.isNull())
+                        .and(STREAM_GAPS.FROM_LSN.le(b.getConsistentLsn()))
+                        .execute();
         log.info(
                 "base backup {} of source {} succeeded at consistent point {}{}",
                 b.getBackupId(),
@@ -219,12 +259,13 @@ class CatalogRecorder {
      * watermark: everything before it is safely in Kafka. The next completed base backup closes it.
      */
     private boolean gap(SourceId source, GapDetected g, OffsetDateTime at, RecordRef ref) {
+        // fetch the row, not the field: a source without a durable LSN yet must not look like a missing source
         Long durable = db.select(SOURCES.DURABLE_LSN)
                 .from(SOURCES)
                 .where(SOURCES.ID.eq(source.value()))
                 .forKeyShare()
-                .fetchOptional(SOURCES.DURABLE_LSN)
-                .map(v -> v == null ? 0L : v)
+                .fetchOptional()
+                .map(r -> r.value1() == null ? 0L : r.value1())
                 .orElse(null);
         if (durable == null) {
             return false;
@@ -242,6 +283,87 @@ class CatalogRecorder {
                 .execute();
         log.warn("gap in the stream of source {} from {}: {}", source, new Lsn(from), g.getReason());
         return true;
+    }
+
+    /**
+     * A stored segment. Announced again after a sink crash, or re-uploaded under the same key (same LSN range, same
+     * transactions), it updates its own row to what the latest announcement says, which describes the object now in
+     * storage. The source's archived watermark moves only forward, and its time moves with it; a segment without
+     * transactions (heartbeats only) advances it as well. A watermark of 0 (the sink knew none) leaves it alone.
+     */
+    private boolean segmentSealed(SourceId source, SegmentSealed s, OffsetDateTime at) {
+        Lsn first = new Lsn(s.getFirstLsn());
+        Lsn last = new Lsn(s.getLastLsn());
+        SegmentName expected = new SegmentName(source, first, last);
+        if (!expected.key().equals(s.getObjectKey())) {
+            // retention and purge delete by this key: never record one outside the source's own segments
+            throw new IllegalArgumentException("segment key " + s.getObjectKey() + " does not name segment " + first
+                    + "-" + last + " of source " + source + " (expected " + expected.key() + ")");
+        }
+        if (!lockSource(source)) {
+            return false;
+        }
+        OffsetDateTime firstTime = s.getFirstCommitTime() == null ? null : utc(s.getFirstCommitTime());
+        OffsetDateTime lastTime = s.getLastCommitTime() == null ? null : utc(s.getLastCommitTime());
+        OffsetDateTime watermarkTime = s.getWatermarkTime() == null ? null : utc(s.getWatermarkTime());
+        db.insertInto(SEGMENTS)
+                .set(SEGMENTS.SOURCE_ID, source.value())
+                .set(SEGMENTS.FIRST_LSN, first.value())
+                .set(SEGMENTS.LAST_LSN, last.value())
+                .set(SEGMENTS.FIRST_COMMIT_TIME, firstTime)
+                .set(SEGMENTS.LAST_COMMIT_TIME, lastTime)
+                .set(SEGMENTS.WATERMARK_LSN, s.getWatermarkLsn())
+                .set(SEGMENTS.WATERMARK_TIME, watermarkTime)
+                .set(SEGMENTS.RECORD_COUNT, s.getRecordCount())
+                .set(SEGMENTS.TRANSACTION_COUNT, s.getTransactionCount())
+                .set(SEGMENTS.CHANGE_COUNT, s.getChangeCount())
+                .set(SEGMENTS.STORED_BYTES, s.getStoredBytes())
+                .set(SEGMENTS.UNCOMPRESSED_BYTES, s.getUncompressedBytes())
+                .set(SEGMENTS.OBJECT_KEY, s.getObjectKey())
+                .set(SEGMENTS.SCHEMA_FINGERPRINT, s.getSchemaFingerprint())
+                .set(SEGMENTS.SEALED_AT, at)
+                .onConflict(SEGMENTS.SOURCE_ID, SEGMENTS.FIRST_LSN, SEGMENTS.LAST_LSN)
+                .doUpdate()
+                .set(SEGMENTS.FIRST_COMMIT_TIME, excluded(SEGMENTS.FIRST_COMMIT_TIME))
+                .set(SEGMENTS.LAST_COMMIT_TIME, excluded(SEGMENTS.LAST_COMMIT_TIME))
+                .set(SEGMENTS.WATERMARK_LSN, excluded(SEGMENTS.WATERMARK_LSN))
+                .set(SEGMENTS.WATERMARK_TIME, excluded(SEGMENTS.WATERMARK_TIME))
+                .set(SEGMENTS.RECORD_COUNT, excluded(SEGMENTS.RECORD_COUNT))
+                .set(SEGMENTS.TRANSACTION_COUNT, excluded(SEGMENTS.TRANSACTION_COUNT))
+                .set(SEGMENTS.CHANGE_COUNT, excluded(SEGMENTS.CHANGE_COUNT))
+                .set(SEGMENTS.STORED_BYTES, excluded(SEGMENTS.STORED_BYTES))
+                .set(SEGMENTS.UNCOMPRESSED_BYTES, excluded(SEGMENTS.UNCOMPRESSED_BYTES))
+                .set(SEGMENTS.SCHEMA_FINGERPRINT, excluded(SEGMENTS.SCHEMA_FINGERPRINT))
+                .set(SEGMENTS.SEALED_AT, excluded(SEGMENTS.SEALED_AT))
+                .execute();
+        advanceArchived(db, source, new Lsn(s.getWatermarkLsn()), watermarkTime);
+        log.debug(
+                "segment {}-{} of source {} recorded: {} transactions, watermark {}",
+                first,
+                last,
+                source,
+                s.getTransactionCount(),
+                new Lsn(s.getWatermarkLsn()));
+        return true;
+    }
+
+    /**
+     * Moves the source's archived watermark to {@code lsn} if that is ahead of it; its time is set with it (or filled
+     * in when the watermark is the same and had no time). Never moves it backwards: announcements of an older
+     * segment (a retry, a late duplicate) or a catalog rebuild leave a newer watermark alone.
+     */
+    static void advanceArchived(DSLContext db, SourceId source, Lsn lsn, OffsetDateTime time) {
+        if (!lsn.isValid()) {
+            return;
+        }
+        // LSNs stay far below 2^63 (see V1__metadata.sql), so signed comparison is LSN order
+        var advances = SOURCES.ARCHIVED_LSN.isNull().or(SOURCES.ARCHIVED_LSN.lt(lsn.value()));
+        var fillsTime = advances.or(SOURCES.ARCHIVED_LSN.eq(lsn.value()).and(SOURCES.ARCHIVED_TIME.isNull()));
+        db.update(SOURCES)
+                .set(SOURCES.ARCHIVED_LSN, when(advances, val(lsn.value())).otherwise(SOURCES.ARCHIVED_LSN))
+                .set(SOURCES.ARCHIVED_TIME, when(fillsTime, val(time)).otherwise(SOURCES.ARCHIVED_TIME))
+                .where(SOURCES.ID.eq(source.value()))
+                .execute();
     }
 
     /** Keeps the source from being deleted until the transaction ends; false when it does not exist. */

@@ -1,10 +1,15 @@
 package io.recall.coordinator.config;
 
+import io.recall.common.storage.StorageSettings;
 import io.recall.schemas.RecallTopics;
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -20,6 +25,8 @@ import org.springframework.validation.annotation.Validated;
  * @param topics Kafka topic names and the shape of the topics Recall creates (the stream worker has the same
  *     properties, so either side can create them)
  * @param desiredState publishing of each source's desired state to {@code recall.sources}
+ * @param storage where the workers store base backups and segments: the coordinator reads it to rebuild the catalog,
+ *     and deletes from it for retention and purges (the same {@code recall.storage.*} settings as the stream worker's)
  */
 @Validated
 @ConfigurationProperties("recall")
@@ -29,7 +36,8 @@ public record RecallProperties(
         @Valid @DefaultValue Tools tools,
         @Valid @DefaultValue Probe probe,
         @Valid @DefaultValue RecallTopics topics,
-        @Valid @DefaultValue DesiredState desiredState) {
+        @Valid @DefaultValue DesiredState desiredState,
+        @Valid @DefaultValue Storage storage) {
 
     /**
      * @param authEnabled bearer tokens required on every route but health and the API docs; turn off only for local
@@ -67,6 +75,83 @@ public record RecallProperties(
             @NotNull @DefaultValue("10s") Duration publishTimeout,
             @NotNull @DefaultValue("30s") Duration reconcileInterval,
             @NotNull @DefaultValue("30s") Duration slotReleaseTimeout) {}
+
+    /**
+     * The blob store the workers write to; names and defaults as the stream worker's {@code recall.storage.*}.
+     *
+     * @param type {@code local} or {@code s3}
+     * @param localRoot {@code local}: the directory holding the blobs (the worker's)
+     * @param bucket {@code s3}: the bucket
+     * @param prefix {@code s3}: deployment-wide key prefix in front of every key (the stream worker applies it to S3
+     *     only, so the coordinator does too)
+     * @param endpoint {@code s3}: endpoint of an S3-compatible store (MinIO, R2, ...); empty for AWS
+     * @param region {@code s3}: signing region
+     * @param pathStyle {@code s3}: path-style requests, which most S3-compatible stores need
+     * @param accessKey {@code s3}: static credentials; empty uses the AWS default credentials chain
+     * @param secretKey {@code s3}: set together with {@code accessKey}
+     * @param serverSideEncryption {@code s3}: {@code NONE}, {@code AES256} (SSE-S3) or {@code KMS} (SSE-KMS)
+     * @param kmsKeyId {@code s3}: the KMS key for {@code KMS}; empty uses the account's default key
+     * @param partSizeBytes {@code s3}: multipart part size (the coordinator writes only small objects)
+     */
+    public record Storage(
+            @NotBlank @DefaultValue("local") String type,
+            @DefaultValue("data/storage") Path localRoot,
+            String bucket,
+            @DefaultValue("") String prefix,
+            URI endpoint,
+            @DefaultValue("us-east-1") String region,
+            @DefaultValue("false") boolean pathStyle,
+            String accessKey,
+            String secretKey,
+            @NotBlank @DefaultValue("NONE") String serverSideEncryption,
+            String kmsKeyId,
+            @Min(5242880) @DefaultValue("16777216") int partSizeBytes) {
+
+        /**
+         * The settings {@link io.recall.common.storage.BlobStores#open} takes.
+         *
+         * @throws IllegalStateException naming the bad {@code recall.storage.*} value
+         */
+        public StorageSettings toSettings() {
+            String kind = type.strip().toLowerCase(Locale.ROOT);
+            try {
+                return switch (kind) {
+                    // as the stream worker opens it: a local store has no prefix (the worker ignores it there)
+                    case "local" -> StorageSettings.local(localRoot);
+                    case "s3" ->
+                        new StorageSettings(
+                                        StorageSettings.Type.S3,
+                                        null,
+                                        bucket,
+                                        prefix,
+                                        endpoint,
+                                        region,
+                                        pathStyle,
+                                        accessKey,
+                                        secretKey,
+                                        sse(),
+                                        kmsKeyId,
+                                        partSizeBytes)
+                                .validate();
+                    default ->
+                        throw new IllegalStateException("recall.storage.type must be local or s3, not '" + type + "'");
+                };
+            } catch (IllegalArgumentException e) {
+                // StorageSettings names the setting as storage.<name>
+                throw new IllegalStateException("recall." + e.getMessage(), e);
+            }
+        }
+
+        private StorageSettings.ServerSideEncryption sse() {
+            try {
+                return StorageSettings.ServerSideEncryption.valueOf(
+                        serverSideEncryption.strip().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException("recall.storage.server-side-encryption must be NONE, AES256 or KMS,"
+                        + " not '" + serverSideEncryption + "'");
+            }
+        }
+    }
 
     /** Names a problem with the secrets configuration, or returns null when it is usable. */
     public static String secretsProblem(Secrets s) {

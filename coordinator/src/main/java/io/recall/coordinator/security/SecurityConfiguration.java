@@ -70,6 +70,8 @@ class SecurityConfiguration {
                         .permitAll()
                         .requestMatchers("/api/v1/tokens", "/api/v1/tokens/**")
                         .hasRole("ADMIN")
+                        .requestMatchers("/api/v1/admin/**")
+                        .hasRole("ADMIN")
                         .requestMatchers(POST, "/api/v1/sources", "/api/v1/sources/*/probe")
                         .hasRole("ADMIN")
                         .requestMatchers(DELETE, "/api/v1/sources/*")
