@@ -91,8 +91,8 @@ class CatalogListener {
 
     /**
      * Copies the source's gaps to storage ({@link GapMarkers}). A transient storage fault is rethrown, so the record
-     * is applied again (idempotently) until the markers are written; any other failure leaves the catalog right and only
-     * a later rebuild from storage short of this gap, which is logged.
+     * is applied again (idempotently) until the markers are written. Any other failure is logged: the catalog is right,
+     * only a later rebuild from storage would miss the gap.
      */
     private void syncGapMarkers(SourceId source, String where) {
         try {

@@ -20,11 +20,13 @@ import io.recall.coordinator.source.probe.CheckStatus;
 import io.recall.coordinator.source.probe.ProbeFailedException;
 import io.recall.coordinator.source.probe.ProbeReport;
 import io.recall.coordinator.source.probe.ProbeResult;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -290,7 +292,7 @@ public class SourceService {
                             + " capture; resume it (POST /api/v1/sources/" + id + "/resume), then ask again");
                 }
                 repository.requestBaseBackup(id, requestId);
-                baseBackups.recordRequest(id, requestId, OffsetDateTime.now(ZoneOffset.UTC));
+                baseBackups.recordRequest(id, requestId, "REQUESTED", OffsetDateTime.now(ZoneOffset.UTC));
             });
             long epoch = publisher.publish(id);
             log.info("base backup {} requested (epoch {})", requestId, epoch);
@@ -301,6 +303,54 @@ public class SourceService {
                     epoch,
                     "a capture worker takes the base backup; GET /api/v1/sources/" + id
                             + "/base-backups shows its progress");
+        }
+    }
+
+    /** Sources with a base-backup schedule (not being deleted), and how far each has been followed. */
+    public List<BaseBackupSchedule> baseBackupSchedules() {
+        return repository.schedules();
+    }
+
+    /**
+     * Requests the base backup of a schedule's fire time, the way {@link #requestBaseBackup} does (a new request id in
+     * the desired state, a {@code REQUESTED} row), with reason {@code SCHEDULED}. At most once per fire time, whichever
+     * coordinators call it and however often: the fire time is recorded as handled in the same transaction, under the
+     * source's row lock, and the request id is derived from the source and the fire time. A paused source skips the
+     * fire time (capture would not take the backup; it is logged). A published desired state that Kafka does not
+     * acknowledge in time stays committed and is published by the {@link DesiredStateReconciler}.
+     *
+     * @return the request id, or empty if the fire time was already handled, skipped, or the source is gone
+     */
+    public Optional<UUID> requestScheduledBaseBackup(SourceId id, OffsetDateTime fireTime) {
+        UUID requestId =
+                UUID.nameUUIDFromBytes((id + "/scheduled/" + fireTime.toInstant()).getBytes(StandardCharsets.UTF_8));
+        try (var ignored = MDC.putCloseable("source", id.toString())) {
+            Boolean requested = tx.execute(st -> {
+                Source s = repository.lock(id).orElse(null);
+                if (s == null || s.deleting() || !repository.markScheduleHandled(id, fireTime)) {
+                    return false;
+                }
+                if (s.paused()) {
+                    log.info("source '{}' is paused: skipping its scheduled base backup of {}", s.name(), fireTime);
+                    return false;
+                }
+                repository.requestBaseBackup(id, requestId);
+                baseBackups.recordRequest(id, requestId, "SCHEDULED", OffsetDateTime.now(ZoneOffset.UTC));
+                return true;
+            });
+            if (!Boolean.TRUE.equals(requested)) {
+                return Optional.empty();
+            }
+            try {
+                long epoch = publisher.publish(id);
+                log.info("scheduled base backup {} of {} requested (epoch {})", requestId, fireTime, epoch);
+            } catch (KafkaUnavailableException e) {
+                log.warn(
+                        "scheduled base backup {} requested; its desired state is published once Kafka is back: {}",
+                        requestId,
+                        e.getMessage());
+            }
+            return Optional.of(requestId);
         }
     }
 
