@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Import;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -28,9 +29,11 @@ import org.springframework.test.context.DynamicPropertySource;
  * Base of the coordinator's integration tests: the real application on a random port, its metadata in a database of
  * the shared PostgreSQL 15 cluster, the JVM's shared Kafka broker, storage in a bucket of the JVM's S3Proxy endpoint
  * (under a deployment prefix), auth on, a bootstrap admin token. Subclasses share one Spring context. Schedules run
- * fast (the reconciler every second) and DELETE waits 6 s for a busy slot.
+ * fast (the reconciler every second, schedules every half second), retention waits for a test to run it, on a
+ * {@link TestClock}, and DELETE waits 6 s for a busy slot.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@Import(TestClock.Config.class)
 abstract class CoordinatorIT {
 
     static final String ADMIN_TOKEN = "test-admin-token-" + "0123456789abcdef0123456789abcdef";
@@ -69,6 +72,7 @@ abstract class CoordinatorIT {
         p.put("recall.desired-state.reconcile-interval", "1s");
         p.put("recall.desired-state.slot-release-timeout", SLOT_RELEASE_TIMEOUT.toSeconds() + "s");
         p.put("recall.schedules.check-interval", "500ms");
+        p.put("recall.retention.interval", "1h");
         p.put("recall.storage.type", "s3");
         p.put("recall.storage.bucket", STORAGE.bucket());
         p.put("recall.storage.prefix", STORAGE.prefix());

@@ -29,6 +29,7 @@ import org.springframework.validation.annotation.Validated;
  * @param storage where the workers store base backups and segments: the coordinator reads it to rebuild the catalog,
  *     and deletes from it for retention and purges (the same {@code recall.storage.*} settings as the stream worker's)
  * @param schedules per-source base-backup schedules ({@code baseBackupSchedule})
+ * @param retention how often each source's retention policy is applied
  */
 @Validated
 @ConfigurationProperties("recall")
@@ -40,7 +41,8 @@ public record RecallProperties(
         @Valid @DefaultValue RecallTopics topics,
         @Valid @DefaultValue DesiredState desiredState,
         @Valid @DefaultValue Storage storage,
-        @Valid @DefaultValue Schedules schedules) {
+        @Valid @DefaultValue Schedules schedules,
+        @Valid @DefaultValue Retention retention) {
 
     /**
      * @param authEnabled bearer tokens required on every route but health and the API docs; turn off only for local
@@ -164,6 +166,9 @@ public record RecallProperties(
     public record Schedules(
             @NotNull @DefaultValue("30s") Duration checkInterval,
             @NotNull @DefaultValue("UTC") ZoneId timeZone) {}
+
+    /** @param interval how often retention policies are applied (deleting from storage and the catalog) */
+    public record Retention(@NotNull @DefaultValue("15m") Duration interval) {}
 
     /** Names a problem with the secrets configuration, or returns null when it is usable. */
     public static String secretsProblem(Secrets s) {
