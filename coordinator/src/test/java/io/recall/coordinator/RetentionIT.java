@@ -12,6 +12,7 @@ import io.recall.common.Lsn;
 import io.recall.coordinator.retention.RetentionDuty;
 import io.recall.schemas.catalog.BaseBackupCompleted;
 import io.recall.schemas.catalog.SegmentSealed;
+import io.recall.schemas.change.ChangeEnvelope;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -58,14 +59,13 @@ class RetentionIT extends CoordinatorIT {
 
     /** A stored and announced segment of one transaction per commit LSN (ending 0x80 after it). */
     private SegmentSealed segment(String id, Instant time, String... commits) {
-        var records = new ArrayList<io.recall.schemas.change.ChangeEnvelope>();
+        List<ChangeEnvelope> records = new ArrayList<>();
         long xid = 1000;
         for (String c : commits) {
             Lsn commit = Lsn.parse(c);
             records.add(transaction(id, xid++, commit, new Lsn(commit.value() + 0x80), time));
         }
-        SegmentSealed s =
-                objects.segment(id, Lsn.INVALID, null, records.toArray(io.recall.schemas.change.ChangeEnvelope[]::new));
+        SegmentSealed s = objects.segment(id, Lsn.INVALID, null, records.toArray(ChangeEnvelope[]::new));
         send(id, s);
         return s;
     }

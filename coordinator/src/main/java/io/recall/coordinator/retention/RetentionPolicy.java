@@ -21,8 +21,8 @@ import java.util.UUID;
  * <ul>
  *   <li>{@code baseBackups: M} keeps the {@code M} newest;
  *   <li>{@code days: N} keeps a recovery window of {@code N} days: every backup whose snapshot is within the last
- *       {@code N} days, and the newest one taken at or before that cut-off, since restoring to the cut-off itself starts
- *       from it;
+ *       {@code N} days, and the newest one taken at or before that cut-off, since restoring to the cut-off itself
+ *       starts from it;
  *   <li>the newest backup is always kept, whatever the rules say;
  *   <li>a backup a restore is using (queued or running) is kept, and so is every backup after it.
  * </ul>

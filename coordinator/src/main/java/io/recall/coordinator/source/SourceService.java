@@ -9,6 +9,7 @@ import io.recall.common.errors.SourceConnectionException;
 import io.recall.common.pg.ConnectionString;
 import io.recall.coordinator.catalog.BaseBackupView;
 import io.recall.coordinator.catalog.BaseBackups;
+import io.recall.coordinator.catalog.SourcePurger;
 import io.recall.coordinator.config.RecallProperties;
 import io.recall.coordinator.source.SourceApi.BaseBackupRequested;
 import io.recall.coordinator.source.SourceApi.CaptureControl;
@@ -58,6 +59,7 @@ public class SourceService {
     private final TransactionTemplate tx;
     private final DesiredStatePublisher publisher;
     private final BaseBackups baseBackups;
+    private final SourcePurger purger;
     private final Duration slotReleaseTimeout;
 
     SourceService(
@@ -68,6 +70,7 @@ public class SourceService {
             TransactionTemplate tx,
             DesiredStatePublisher publisher,
             BaseBackups baseBackups,
+            SourcePurger purger,
             RecallProperties properties) {
         this.repository = repository;
         this.probe = probe;
@@ -76,6 +79,7 @@ public class SourceService {
         this.tx = tx;
         this.publisher = publisher;
         this.baseBackups = baseBackups;
+        this.purger = purger;
         this.slotReleaseTimeout = properties.desiredState().slotReleaseTimeout();
     }
 
@@ -364,13 +368,17 @@ public class SourceService {
      * Deletes a source in three steps, each of which a repeated {@code DELETE} resumes: (1) mark it as being deleted
      * and write its tombstone to {@code recall.sources}, so the capture worker stops and releases the slot; (2) drop
      * the slot and publication on the source, waiting up to {@code recall.desired-state.slot-release-timeout} while
-     * the slot is still in use; (3) forget the source. With {@code force}, a source that cannot be reached is
-     * forgotten anyway and the response warns that its slot may still retain WAL.
+     * the slot is still in use; (3) with {@code purge}, delete everything stored for it (base backups, segments, gap
+     * markers; see {@link SourcePurger}); (4) forget the source. With {@code force}, a source that cannot be reached
+     * is forgotten anyway and the response warns that its slot may still retain WAL. Without {@code purge}, stored
+     * backups and segments are kept.
      *
      * @throws KafkaUnavailableException the tombstone was not acknowledged; the source stays marked for deletion
      * @throws SlotInUseException the slot stayed in use; the source stays marked for deletion
+     * @throws io.recall.common.storage.StorageException storage did not answer during the purge; the source stays
+     *     marked for deletion, and a repeated {@code DELETE} resumes the purge
      */
-    public Deletion delete(SourceId id, boolean force) {
+    public Deletion delete(SourceId id, boolean force, boolean purge) {
         Source s = require(id);
         List<String> warnings = new ArrayList<>();
         boolean slot = false;
@@ -396,9 +404,15 @@ public class SourceService {
                         + " pg_drop_replication_slot('" + s.slotName() + "'); and DROP PUBLICATION "
                         + s.publicationName() + ";");
             }
+            Long purged = purge ? purger.purge(id) : null;
             repository.delete(id);
-            log.info("deleted source '{}' (slot dropped: {}, publication dropped: {})", s.name(), slot, publication);
-            return new Deletion(id.toString(), slot, publication, warnings);
+            log.info(
+                    "deleted source '{}' (slot dropped: {}, publication dropped: {}, stored objects deleted: {})",
+                    s.name(),
+                    slot,
+                    publication,
+                    purge ? purged : "none, kept");
+            return new Deletion(id.toString(), slot, publication, purged, warnings);
         }
     }
 
