@@ -23,6 +23,7 @@ class ApiAuthIT extends CoordinatorIT {
             new Route("GET", "/api/v1/sources/" + ANY_ID, "viewer"),
             new Route("POST", "/api/v1/sources", "admin"),
             new Route("DELETE", "/api/v1/sources/" + ANY_ID, "admin"),
+            new Route("DELETE", "/api/v1/sources/" + ANY_ID + "?purge=true", "admin"),
             new Route("POST", "/api/v1/sources/" + ANY_ID + "/probe", "admin"),
             new Route("POST", "/api/v1/sources/" + ANY_ID + "/pause", "operator"),
             new Route("POST", "/api/v1/sources/" + ANY_ID + "/resume", "operator"),

@@ -270,6 +270,61 @@ class CatalogIT extends CoordinatorIT {
     }
 
     @Test
+    void deletingWithPurgeDeletesWhatIsStoredAndWhatArrivesLater() {
+        StoredObjects objects = new StoredObjects(STORE);
+        String purged = register("purged");
+        String kept = register("kept");
+        for (String id : List.of(purged, kept)) {
+            report(
+                    id,
+                    objects.baseBackup(
+                            id, UUID.randomUUID().toString(), Lsn.parse("0/1000"), Instant.now(), "INITIAL"));
+            report(
+                    id,
+                    objects.segment(
+                            id,
+                            Lsn.INVALID,
+                            null,
+                            StoredObjects.transaction(id, 1, Lsn.parse("0/1100"), Lsn.parse("0/1180"), Instant.now())));
+            report(
+                    id,
+                    GapDetected.newBuilder()
+                            .setFromLsn(Lsn.parse("0/2000").value())
+                            .setReason("slot dropped")
+                            .build());
+        }
+        CatalogEvents.await(
+                "both sources' gap markers stored",
+                () -> !STORE.list("sources/" + purged + "/gaps/").isEmpty()
+                        && !STORE.list("sources/" + kept + "/gaps/").isEmpty());
+        int stored = STORE.list("sources/" + purged + "/").size();
+        assertThat(stored).as("dump, manifest, segment, gap marker").isEqualTo(4);
+
+        Api.Response deleted = admin().delete("/api/v1/sources/" + purged + "?purge=true");
+        assertThat(deleted.status()).as(deleted.body()).isEqualTo(200);
+        assertThat(deleted.json().get("objectsDeleted").asLong()).isEqualTo(stored);
+        assertThat(STORE.list("sources/" + purged + "/")).isEmpty();
+
+        // changes that were still in Kafka are sealed after the deletion: deleted on arrival
+        report(
+                purged,
+                objects.segment(
+                        purged,
+                        Lsn.parse("0/1180"),
+                        Instant.now(),
+                        StoredObjects.transaction(purged, 2, Lsn.parse("0/1200"), Lsn.parse("0/1280"), Instant.now())));
+        CatalogEvents.await(
+                "the late segment deleted",
+                () -> STORE.list("sources/" + purged + "/").isEmpty());
+
+        // without purge, what is stored stays
+        Api.Response keptDeleted = admin().delete("/api/v1/sources/" + kept);
+        assertThat(keptDeleted.status()).as(keptDeleted.body()).isEqualTo(200);
+        assertThat(keptDeleted.json().has("objectsDeleted")).isFalse();
+        assertThat(STORE.list("sources/" + kept + "/")).hasSize(4);
+    }
+
+    @Test
     void aFailedBaseBackupIsListedWithItsError() {
         String id = register("failed");
         report(id, new BaseBackupFailed("unknown", "pg_dump exited with 1: permission denied for table t"));

@@ -15,10 +15,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Import;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -26,9 +29,11 @@ import org.springframework.test.context.DynamicPropertySource;
  * Base of the coordinator's integration tests: the real application on a random port, its metadata in a database of
  * the shared PostgreSQL 15 cluster, the JVM's shared Kafka broker, storage in a bucket of the JVM's S3Proxy endpoint
  * (under a deployment prefix), auth on, a bootstrap admin token. Subclasses share one Spring context. Schedules run
- * fast (the reconciler every second) and DELETE waits 6 s for a busy slot.
+ * fast (the reconciler every second, schedules every half second), retention waits for a test to run it, on a
+ * {@link TestClock}, and DELETE waits 6 s for a busy slot.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@Import(TestClock.Config.class)
 abstract class CoordinatorIT {
 
     static final String ADMIN_TOKEN = "test-admin-token-" + "0123456789abcdef0123456789abcdef";
@@ -51,23 +56,32 @@ abstract class CoordinatorIT {
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry r) {
-        r.add("spring.datasource.url", () -> PG.jdbcUrl(METADATA_DB));
-        r.add("spring.datasource.username", PG::superuser);
-        r.add("spring.datasource.password", PG::superuserPassword);
-        r.add("recall.secrets.keys.k1", () -> SECRETS_KEY);
-        r.add("recall.secrets.active-key-id", () -> "k1");
-        r.add("recall.security.bootstrap-admin-token", () -> ADMIN_TOKEN);
-        r.add("spring.kafka.bootstrap-servers", KAFKA::bootstrapServers);
-        r.add("recall.desired-state.reconcile-interval", () -> "1s");
-        r.add("recall.desired-state.slot-release-timeout", () -> SLOT_RELEASE_TIMEOUT.toSeconds() + "s");
-        r.add("recall.storage.type", () -> "s3");
-        r.add("recall.storage.bucket", STORAGE::bucket);
-        r.add("recall.storage.prefix", STORAGE::prefix);
-        r.add("recall.storage.endpoint", () -> STORAGE.endpoint().toString());
-        r.add("recall.storage.region", STORAGE::region);
-        r.add("recall.storage.path-style", () -> "true");
-        r.add("recall.storage.access-key", STORAGE::accessKey);
-        r.add("recall.storage.secret-key", STORAGE::secretKey);
+        coordinatorProperties().forEach((name, value) -> r.add(name, () -> value));
+    }
+
+    /** What every coordinator of these tests runs with: the shared context, and any other a test starts. */
+    static Map<String, String> coordinatorProperties() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("spring.datasource.url", PG.jdbcUrl(METADATA_DB));
+        p.put("spring.datasource.username", PG.superuser());
+        p.put("spring.datasource.password", PG.superuserPassword());
+        p.put("recall.secrets.keys.k1", SECRETS_KEY);
+        p.put("recall.secrets.active-key-id", "k1");
+        p.put("recall.security.bootstrap-admin-token", ADMIN_TOKEN);
+        p.put("spring.kafka.bootstrap-servers", KAFKA.bootstrapServers());
+        p.put("recall.desired-state.reconcile-interval", "1s");
+        p.put("recall.desired-state.slot-release-timeout", SLOT_RELEASE_TIMEOUT.toSeconds() + "s");
+        p.put("recall.schedules.check-interval", "500ms");
+        p.put("recall.retention.interval", "1h");
+        p.put("recall.storage.type", "s3");
+        p.put("recall.storage.bucket", STORAGE.bucket());
+        p.put("recall.storage.prefix", STORAGE.prefix());
+        p.put("recall.storage.endpoint", STORAGE.endpoint().toString());
+        p.put("recall.storage.region", STORAGE.region());
+        p.put("recall.storage.path-style", "true");
+        p.put("recall.storage.access-key", STORAGE.accessKey());
+        p.put("recall.storage.secret-key", STORAGE.secretKey());
+        return p;
     }
 
     private static StorageSettings storageSettings() {

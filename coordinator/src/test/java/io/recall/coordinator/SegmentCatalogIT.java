@@ -10,6 +10,7 @@ import io.recall.common.Lsn;
 import io.recall.schemas.catalog.SegmentSealed;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -154,7 +155,7 @@ class SegmentCatalogIT extends CoordinatorIT {
     }
 
     private static List<String> ranges(JsonNode page) {
-        List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         page.get("segments")
                 .forEach(s -> out.add(
                         s.get("firstLsn").asText() + "-" + s.get("lastLsn").asText()));

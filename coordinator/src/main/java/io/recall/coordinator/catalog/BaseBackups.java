@@ -21,16 +21,19 @@ public class BaseBackups {
     }
 
     /**
-     * Records an operator's request as a {@code REQUESTED} row named by the request id. A worker that reports the
-     * backup under that id completes this row; any other id makes a row of its own.
+     * Records a request as a {@code REQUESTED} row named by the request id. A worker that reports the backup under that
+     * id completes this row; any other id makes a row of its own. Recording the same request id again changes nothing.
+     *
+     * @param reason {@code REQUESTED} (an operator asked) or {@code SCHEDULED} (the source's schedule fired)
      */
-    public void recordRequest(SourceId source, UUID requestId, OffsetDateTime at) {
+    public void recordRequest(SourceId source, UUID requestId, String reason, OffsetDateTime at) {
         db.insertInto(BASE_BACKUPS)
                 .set(BASE_BACKUPS.ID, requestId)
                 .set(BASE_BACKUPS.SOURCE_ID, source.value())
                 .set(BASE_BACKUPS.STATUS, BaseBackupStatus.REQUESTED.name())
-                .set(BASE_BACKUPS.REASON, "REQUESTED")
+                .set(BASE_BACKUPS.REASON, reason)
                 .set(BASE_BACKUPS.REQUESTED_AT, at)
+                .onConflictDoNothing()
                 .execute();
     }
 

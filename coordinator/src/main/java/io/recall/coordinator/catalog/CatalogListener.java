@@ -6,6 +6,7 @@ import io.recall.schemas.catalog.BaseBackupCompleted;
 import io.recall.schemas.catalog.CaptureState;
 import io.recall.schemas.catalog.CatalogEvent;
 import io.recall.schemas.catalog.GapDetected;
+import io.recall.schemas.catalog.SegmentSealed;
 import io.recall.schemas.catalog.SourceStatusReport;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -30,7 +31,8 @@ import org.springframework.transaction.CannotCreateTransactionException;
  * rethrown, and the container retries the same record until the database is back, so no event is lost to it.
  *
  * <p>Gaps, and the backups that close them, are also copied to storage ({@link GapMarkers}) once recorded, so that a
- * catalog rebuilt from storage shows them; a transient storage fault is retried the same way.
+ * catalog rebuilt from storage shows them; a transient storage fault is retried the same way. Segments and backups
+ * announced for a source deleted with {@code ?purge=true} are deleted from storage ({@link SourcePurger}).
  *
  * <p>Runs on the listener container's single consumer thread.
  */
@@ -41,11 +43,13 @@ class CatalogListener {
 
     private final CatalogRecorder recorder;
     private final GapMarkers gapMarkers;
+    private final SourcePurger purger;
 
-    CatalogListener(CatalogRecorder recorder, GapMarkers gapMarkers) {
+    CatalogListener(CatalogRecorder recorder, GapMarkers gapMarkers, SourcePurger purger) {
         checkAvroTrust();
         this.recorder = recorder;
         this.gapMarkers = gapMarkers;
+        this.purger = purger;
     }
 
     @KafkaListener(
@@ -75,6 +79,10 @@ class CatalogListener {
                 // after the commit: a marker never describes a gap the catalog does not hold
                 syncGapMarkers(source, where);
             }
+            if (event.getBody() instanceof SegmentSealed || event.getBody() instanceof BaseBackupCompleted) {
+                // stored after the source was deleted with ?purge=true (or while it was being purged)
+                purger.purgeAgainIfPurged(source);
+            }
         } catch (StorageException e) {
             log.warn("storage unavailable while applying {}; retrying: {}", where, e.toString());
             throw e;
@@ -91,8 +99,8 @@ class CatalogListener {
 
     /**
      * Copies the source's gaps to storage ({@link GapMarkers}). A transient storage fault is rethrown, so the record
-     * is applied again (idempotently) until the markers are written; any other failure leaves the catalog right and only
-     * a later rebuild from storage short of this gap, which is logged.
+     * is applied again (idempotently) until the markers are written. Any other failure is logged: the catalog is right,
+     * only a later rebuild from storage would miss the gap.
      */
     private void syncGapMarkers(SourceId source, String where) {
         try {

@@ -9,6 +9,7 @@ import jakarta.validation.constraints.NotNull;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.ZoneId;
 import java.util.Locale;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -27,6 +28,8 @@ import org.springframework.validation.annotation.Validated;
  * @param desiredState publishing of each source's desired state to {@code recall.sources}
  * @param storage where the workers store base backups and segments: the coordinator reads it to rebuild the catalog,
  *     and deletes from it for retention and purges (the same {@code recall.storage.*} settings as the stream worker's)
+ * @param schedules per-source base-backup schedules ({@code baseBackupSchedule})
+ * @param retention how often each source's retention policy is applied
  */
 @Validated
 @ConfigurationProperties("recall")
@@ -37,7 +40,9 @@ public record RecallProperties(
         @Valid @DefaultValue Probe probe,
         @Valid @DefaultValue RecallTopics topics,
         @Valid @DefaultValue DesiredState desiredState,
-        @Valid @DefaultValue Storage storage) {
+        @Valid @DefaultValue Storage storage,
+        @Valid @DefaultValue Schedules schedules,
+        @Valid @DefaultValue Retention retention) {
 
     /**
      * @param authEnabled bearer tokens required on every route but health and the API docs; turn off only for local
@@ -152,6 +157,18 @@ public record RecallProperties(
             }
         }
     }
+
+    /**
+     * @param checkInterval how often the coordinator looks for schedules whose next fire time has passed: a backup is
+     *     requested at most this long after its fire time
+     * @param timeZone the zone cron expressions are read in ({@code "0 0 3 * * *"} is 03:00 there)
+     */
+    public record Schedules(
+            @NotNull @DefaultValue("30s") Duration checkInterval,
+            @NotNull @DefaultValue("UTC") ZoneId timeZone) {}
+
+    /** @param interval how often retention policies are applied (deleting from storage and the catalog) */
+    public record Retention(@NotNull @DefaultValue("15m") Duration interval) {}
 
     /** Names a problem with the secrets configuration, or returns null when it is usable. */
     public static String secretsProblem(Secrets s) {

@@ -120,6 +120,12 @@ public final class SourceApi {
     /** The answer to {@code POST .../base-backups}: the request, which a capture worker takes up. */
     public record BaseBackupRequested(String requestId, String sourceId, String status, long epoch, String message) {}
 
-    /** The answer to {@code DELETE /api/v1/sources/{id}}: what was removed on the source. */
-    public record Deletion(String id, boolean slotDropped, boolean publicationDropped, List<String> warnings) {}
+    /**
+     * The answer to {@code DELETE /api/v1/sources/{id}}: what was removed on the source, and in storage.
+     *
+     * @param objectsDeleted with {@code ?purge=true}, how many stored objects (backup files, segments, markers) were
+     *     deleted; absent without it (everything stored is kept)
+     */
+    public record Deletion(
+            String id, boolean slotDropped, boolean publicationDropped, Long objectsDeleted, List<String> warnings) {}
 }

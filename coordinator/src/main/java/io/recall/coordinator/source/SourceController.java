@@ -91,10 +91,14 @@ class SourceController {
     @Operation(
             summary = "Stop capture (tombstone on recall.sources), drop the slot and publication on the source once"
                     + " the capture has released the slot, and forget the source; force=true forgets an unreachable"
-                    + " source anyway")
+                    + " source anyway. Stored backups and segments are kept unless purge=true, which deletes"
+                    + " everything stored under sources/{id}/")
     @DeleteMapping("/api/v1/sources/{id}")
-    Deletion delete(@PathVariable String id, @RequestParam(defaultValue = "false") boolean force) {
-        return sources.delete(parse(id), force);
+    Deletion delete(
+            @PathVariable String id,
+            @RequestParam(defaultValue = "false") boolean force,
+            @RequestParam(defaultValue = "false") boolean purge) {
+        return sources.delete(parse(id), force, purge);
     }
 
     static SourceId parse(String id) {

@@ -127,6 +127,38 @@ class SourceRepository {
                 .execute();
     }
 
+    /** Sources with a base-backup schedule that are not being deleted. */
+    List<BaseBackupSchedule> schedules() {
+        return db.select(
+                        SOURCES.ID,
+                        SOURCES.BASE_BACKUP_SCHEDULE,
+                        SOURCES.BASE_BACKUP_SCHEDULED_UNTIL,
+                        SOURCES.CREATED_AT)
+                .from(SOURCES)
+                .where(SOURCES.BASE_BACKUP_SCHEDULE.isNotNull())
+                .and(SOURCES.DELETION_REQUESTED_AT.isNull())
+                .orderBy(SOURCES.NAME)
+                .fetch(r -> new BaseBackupSchedule(
+                        new SourceId(r.value1()), r.value2(), r.value3() == null ? r.value4() : r.value3()));
+    }
+
+    /**
+     * Records that the schedule's fire times up to {@code fireTime} are handled, unless they already are (another
+     * coordinator got there first).
+     *
+     * @return whether this call moved it
+     */
+    boolean markScheduleHandled(SourceId id, OffsetDateTime fireTime) {
+        return db.update(SOURCES)
+                        .set(SOURCES.BASE_BACKUP_SCHEDULED_UNTIL, fireTime)
+                        .where(SOURCES.ID.eq(id.value()))
+                        .and(SOURCES.BASE_BACKUP_SCHEDULED_UNTIL
+                                .isNull()
+                                .or(SOURCES.BASE_BACKUP_SCHEDULED_UNTIL.lt(fireTime)))
+                        .execute()
+                > 0;
+    }
+
     /** Starts a deletion: the desired state becomes a tombstone. */
     void markDeleting(SourceId id, OffsetDateTime at) {
         desiredStateChange()

@@ -9,6 +9,7 @@ import io.recall.common.errors.SourceConnectionException;
 import io.recall.common.pg.ConnectionString;
 import io.recall.coordinator.catalog.BaseBackupView;
 import io.recall.coordinator.catalog.BaseBackups;
+import io.recall.coordinator.catalog.SourcePurger;
 import io.recall.coordinator.config.RecallProperties;
 import io.recall.coordinator.source.SourceApi.BaseBackupRequested;
 import io.recall.coordinator.source.SourceApi.CaptureControl;
@@ -20,11 +21,13 @@ import io.recall.coordinator.source.probe.CheckStatus;
 import io.recall.coordinator.source.probe.ProbeFailedException;
 import io.recall.coordinator.source.probe.ProbeReport;
 import io.recall.coordinator.source.probe.ProbeResult;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -56,6 +59,7 @@ public class SourceService {
     private final TransactionTemplate tx;
     private final DesiredStatePublisher publisher;
     private final BaseBackups baseBackups;
+    private final SourcePurger purger;
     private final Duration slotReleaseTimeout;
 
     SourceService(
@@ -66,6 +70,7 @@ public class SourceService {
             TransactionTemplate tx,
             DesiredStatePublisher publisher,
             BaseBackups baseBackups,
+            SourcePurger purger,
             RecallProperties properties) {
         this.repository = repository;
         this.probe = probe;
@@ -74,6 +79,7 @@ public class SourceService {
         this.tx = tx;
         this.publisher = publisher;
         this.baseBackups = baseBackups;
+        this.purger = purger;
         this.slotReleaseTimeout = properties.desiredState().slotReleaseTimeout();
     }
 
@@ -290,7 +296,7 @@ public class SourceService {
                             + " capture; resume it (POST /api/v1/sources/" + id + "/resume), then ask again");
                 }
                 repository.requestBaseBackup(id, requestId);
-                baseBackups.recordRequest(id, requestId, OffsetDateTime.now(ZoneOffset.UTC));
+                baseBackups.recordRequest(id, requestId, "REQUESTED", OffsetDateTime.now(ZoneOffset.UTC));
             });
             long epoch = publisher.publish(id);
             log.info("base backup {} requested (epoch {})", requestId, epoch);
@@ -304,6 +310,54 @@ public class SourceService {
         }
     }
 
+    /** Sources with a base-backup schedule (not being deleted), and how far each has been followed. */
+    public List<BaseBackupSchedule> baseBackupSchedules() {
+        return repository.schedules();
+    }
+
+    /**
+     * Requests the base backup of a schedule's fire time, the way {@link #requestBaseBackup} does (a new request id in
+     * the desired state, a {@code REQUESTED} row), with reason {@code SCHEDULED}. At most once per fire time, whichever
+     * coordinators call it and however often: the fire time is recorded as handled in the same transaction, under the
+     * source's row lock, and the request id is derived from the source and the fire time. A paused source skips the
+     * fire time (capture would not take the backup; it is logged). A published desired state that Kafka does not
+     * acknowledge in time stays committed and is published by the {@link DesiredStateReconciler}.
+     *
+     * @return the request id, or empty if the fire time was already handled, skipped, or the source is gone
+     */
+    public Optional<UUID> requestScheduledBaseBackup(SourceId id, OffsetDateTime fireTime) {
+        UUID requestId =
+                UUID.nameUUIDFromBytes((id + "/scheduled/" + fireTime.toInstant()).getBytes(StandardCharsets.UTF_8));
+        try (var ignored = MDC.putCloseable("source", id.toString())) {
+            Boolean requested = tx.execute(st -> {
+                Source s = repository.lock(id).orElse(null);
+                if (s == null || s.deleting() || !repository.markScheduleHandled(id, fireTime)) {
+                    return false;
+                }
+                if (s.paused()) {
+                    log.info("source '{}' is paused: skipping its scheduled base backup of {}", s.name(), fireTime);
+                    return false;
+                }
+                repository.requestBaseBackup(id, requestId);
+                baseBackups.recordRequest(id, requestId, "SCHEDULED", OffsetDateTime.now(ZoneOffset.UTC));
+                return true;
+            });
+            if (!Boolean.TRUE.equals(requested)) {
+                return Optional.empty();
+            }
+            try {
+                long epoch = publisher.publish(id);
+                log.info("scheduled base backup {} of {} requested (epoch {})", requestId, fireTime, epoch);
+            } catch (KafkaUnavailableException e) {
+                log.warn(
+                        "scheduled base backup {} requested; its desired state is published once Kafka is back: {}",
+                        requestId,
+                        e.getMessage());
+            }
+            return Optional.of(requestId);
+        }
+    }
+
     /** The source's base backups, newest first. */
     public List<BaseBackupView> baseBackups(SourceId id) {
         require(id);
@@ -314,13 +368,17 @@ public class SourceService {
      * Deletes a source in three steps, each of which a repeated {@code DELETE} resumes: (1) mark it as being deleted
      * and write its tombstone to {@code recall.sources}, so the capture worker stops and releases the slot; (2) drop
      * the slot and publication on the source, waiting up to {@code recall.desired-state.slot-release-timeout} while
-     * the slot is still in use; (3) forget the source. With {@code force}, a source that cannot be reached is
-     * forgotten anyway and the response warns that its slot may still retain WAL.
+     * the slot is still in use; (3) with {@code purge}, delete everything stored for it (base backups, segments, gap
+     * markers; see {@link SourcePurger}); (4) forget the source. With {@code force}, a source that cannot be reached
+     * is forgotten anyway and the response warns that its slot may still retain WAL. Without {@code purge}, stored
+     * backups and segments are kept.
      *
      * @throws KafkaUnavailableException the tombstone was not acknowledged; the source stays marked for deletion
      * @throws SlotInUseException the slot stayed in use; the source stays marked for deletion
+     * @throws io.recall.common.storage.StorageException storage did not answer during the purge; the source stays
+     *     marked for deletion, and a repeated {@code DELETE} resumes the purge
      */
-    public Deletion delete(SourceId id, boolean force) {
+    public Deletion delete(SourceId id, boolean force, boolean purge) {
         Source s = require(id);
         List<String> warnings = new ArrayList<>();
         boolean slot = false;
@@ -346,9 +404,15 @@ public class SourceService {
                         + " pg_drop_replication_slot('" + s.slotName() + "'); and DROP PUBLICATION "
                         + s.publicationName() + ";");
             }
+            Long purged = purge ? purger.purge(id) : null;
             repository.delete(id);
-            log.info("deleted source '{}' (slot dropped: {}, publication dropped: {})", s.name(), slot, publication);
-            return new Deletion(id.toString(), slot, publication, warnings);
+            log.info(
+                    "deleted source '{}' (slot dropped: {}, publication dropped: {}, stored objects deleted: {})",
+                    s.name(),
+                    slot,
+                    publication,
+                    purge ? purged : "none, kept");
+            return new Deletion(id.toString(), slot, publication, purged, warnings);
         }
     }
 
