@@ -45,11 +45,15 @@ import org.postgresql.copy.CopyIn;
  * timed from enabling it until its replication origin reaches the backlog's end); and a plain COPY of the same row
  * images into empty tables of the same columns. Each replay must reproduce the source exactly.
  *
+ * <p>Named so that {@code -Dit.test='Replay*'} does not pick it up: it runs only under {@code -Pbenchmarks}, e.g.
+ * {@code ./mvnw -pl restore-worker -am verify -Pbenchmarks -Dit.test=RecallReplayBenchmark
+ * -Dfailsafe.failIfNoSpecifiedTests=false}.
+ *
  * <p>Workloads: pgbench's TPC-B-like script (scale and transactions from {@code -Dbench.scale},
  * {@code -Dbench.transactions}), and an insert-only one ({@code -Dbench.rows} rows in transactions of ten).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ReplayBenchmark {
+class RecallReplayBenchmark {
 
     private final PostgresCluster pg = PostgresCluster.shared(PgVersion.SYSTEM);
     private final ClientTools tools = new ClientTools(null);
