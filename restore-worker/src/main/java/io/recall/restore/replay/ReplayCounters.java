@@ -10,4 +10,6 @@ final class ReplayCounters {
     long flushes;
     long commits;
     long rewrites;
+    /** Time spent in flushes and commits: waiting for the target. */
+    long writeNanos;
 }

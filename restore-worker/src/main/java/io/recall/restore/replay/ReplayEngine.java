@@ -7,19 +7,15 @@ import static io.recall.common.pg.SqlIdentifiers.quote;
 import io.recall.common.Lsn;
 import io.recall.schemas.change.TransactionChunk;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -40,7 +36,10 @@ import org.slf4j.LoggerFactory;
  *       statement each over text arrays ({@link TargetTable}); values are text cast to the target's column types;
  *   <li>pending rows are flushed without committing when they reach {@link ReplaySettings#maxPendingBytes()}, so a
  *       source transaction larger than memory streams through; commits happen only between source transactions, so
- *       the target never holds part of one.
+ *       the target never holds part of one;
+ *   <li>a writer thread ({@link TargetWriter}) writes one batch while this thread reads and collapses the next, so
+ *       reading the stream (and, upstream, fetching segments) overlaps with the target's work. Memory holds at most
+ *       two batches of pending rows.
  * </ul>
  *
  * Tables are written in any order within a flush, and a TRUNCATE runs at once (after discarding what was pending for
@@ -57,9 +56,10 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Session</h2>
  *
- * The engine owns the connection while it runs: it turns autocommit off and sets session parameters (empty
- * search_path so every name is qualified, ISO dates, exact float output, {@code synchronous_commit = off} since a
- * restore that crashes is resumed from its progress row anyway, JIT off). Not thread-safe.
+ * The engine owns the connection while {@link #replay} runs (its writer thread uses it): it turns autocommit off and
+ * sets session parameters (empty search_path so every name is qualified, ISO dates, exact float output,
+ * {@code synchronous_commit = off} since a restore that crashes is resumed from its progress row anyway, JIT off,
+ * generic plans and a larger {@code work_mem} for the array joins). Not thread-safe: one replay at a time.
  */
 public final class ReplayEngine {
 
@@ -73,7 +73,6 @@ public final class ReplayEngine {
     private final Connection connection;
     private final ReplaySettings settings;
     private final ReplayCounters counters = new ReplayCounters();
-    private final Map<SourceRelation, TargetTable> tables = new HashMap<>();
     private final LinkedHashMap<SourceRelation, PendingTable> pending = new LinkedHashMap<>();
     private long pendingBytes;
 
@@ -159,6 +158,11 @@ public final class ReplayEngine {
             st.execute("SET TimeZone = 'UTC'");
             st.execute("SET synchronous_commit = off");
             st.execute("SET jit = off");
+            // Every keyed statement joins a text array to the table on its key: a generic plan estimates the array at
+            // a few rows and looks each key up in the index, while a custom plan that sees 10,000 keys hashes the
+            // whole table, several times slower. Room for the arrays keeps them off disk.
+            st.execute("SET plan_cache_mode = force_generic_plan");
+            st.execute("SET work_mem = '64MB'");
             st.execute("SET statement_timeout = 0");
             st.execute("SET lock_timeout = 0");
             st.execute("SET idle_in_transaction_session_timeout = 0");
@@ -174,38 +178,41 @@ public final class ReplayEngine {
         CommitHeader last = null;
         long inBatch = 0;
         long changesInBatch = 0;
+        TargetWriter writer = new TargetWriter(connection, PROGRESS_TABLE, counters);
         try {
             TransactionReader.Transaction tx;
             while ((tx = reader.next()) != null) {
+                CommitHeader header = tx.header();
                 try {
                     Change c;
                     while ((c = tx.nextChange()) != null) {
-                        apply(c);
+                        apply(c, header, writer);
                         changesInBatch++;
                         if (pendingBytes > settings.maxPendingBytes()) {
-                            flush();
+                            flush(header, writer);
                         }
                     }
-                    last = tx.header();
-                    inBatch++;
-                    if (inBatch >= settings.transactionsPerCommit() || changesInBatch >= settings.changesPerCommit()) {
-                        commit(last);
-                        inBatch = 0;
-                        changesInBatch = 0;
-                    }
                 } catch (ReplayStreamException e) {
-                    throw within(e, tx.header());
+                    throw TargetWriter.within(e, header);
+                }
+                last = header;
+                inBatch++;
+                if (inBatch >= settings.transactionsPerCommit() || changesInBatch >= settings.changesPerCommit()) {
+                    flush(last, writer);
+                    writer.submit(new TargetWriter.Commit(last));
+                    inBatch = 0;
+                    changesInBatch = 0;
                 }
             }
             if (inBatch > 0) {
-                try {
-                    commit(last);
-                } catch (ReplayStreamException e) {
-                    throw within(e, last);
-                }
+                flush(last, writer);
+                writer.submit(new TargetWriter.Commit(last));
             }
-        } catch (SQLException | RuntimeException e) {
-            rollbackAfter(e);
+            writer.finish();
+        } catch (SQLException | RuntimeException | Error e) {
+            writer.abort();
+            pending.values().forEach(PendingTable::clear);
+            pendingBytes = 0;
             throw e;
         }
         ReplayResult result = new ReplayResult(
@@ -218,16 +225,20 @@ public final class ReplayEngine {
                 counters.truncates,
                 counters.statements,
                 counters.commits,
-                Duration.ofNanos(System.nanoTime() - started));
+                Duration.ofNanos(System.nanoTime() - started),
+                Duration.ofNanos(counters.writeNanos));
         log.info(
-                "replayed {} transactions ({} changes) in {} ms: {} rows copied, {} updated, {} deleted, {} truncates,"
-                        + " {} statements, {} commits, {} repeated chunks skipped; restored to {}",
+                "replayed {} transactions ({} changes) in {} ms ({} ms writing): {} rows copied, {} updated, {} deleted,"
+                        + " {} rewritten after a unique-index collision, {} truncates, {} statements, {} commits, {}"
+                        + " repeated chunks skipped; restored to {}",
                 result.transactions(),
                 result.changes(),
                 result.elapsed().toMillis(),
+                result.writing().toMillis(),
                 result.rowsCopied(),
                 result.rowsUpdated(),
                 result.rowsDeleted(),
+                counters.rewrites,
                 result.truncates(),
                 result.statements(),
                 result.commits(),
@@ -236,12 +247,24 @@ public final class ReplayEngine {
         return result;
     }
 
-    private void apply(Change c) throws SQLException {
+    private void apply(Change c, CommitHeader tx, TargetWriter writer) throws SQLException {
         if (c.kind() == Change.Kind.TRUNCATE) {
-            truncate(c);
+            // what was pending for the truncated tables is gone with them; other tables' rows do not depend on them
+            for (SourceRelation r : c.truncated()) {
+                for (PendingTable p : pending.values()) {
+                    if (sameTable(p.relation(), r)) {
+                        pendingBytes -= p.approximateBytes();
+                        p.clear();
+                    }
+                }
+            }
+            if (!c.truncated().isEmpty()) {
+                writer.submit(
+                        new TargetWriter.Truncate(c.truncated(), c.truncateCascade(), c.truncateRestartIdentity(), tx));
+            }
             return;
         }
-        PendingTable p = pendingFor(c.relation());
+        PendingTable p = pendingFor(c.relation(), tx, writer);
         long before = p.approximateBytes();
         switch (c.kind()) {
             case INSERT -> p.insert(c.newValues());
@@ -252,7 +275,7 @@ public final class ReplayEngine {
         pendingBytes += p.approximateBytes() - before;
     }
 
-    private PendingTable pendingFor(SourceRelation relation) throws SQLException {
+    private PendingTable pendingFor(SourceRelation relation, CommitHeader tx, TargetWriter writer) throws SQLException {
         PendingTable p = pending.get(relation);
         if (p != null) {
             return p;
@@ -261,89 +284,27 @@ public final class ReplayEngine {
         // first, so that the table's changes stay in order.
         for (SourceRelation known : pending.keySet()) {
             if (sameTable(known, relation)) {
-                flush();
+                flush(tx, writer);
                 break;
             }
         }
-        table(relation);
         p = new PendingTable(relation);
         pending.put(relation, p);
         return p;
     }
 
-    private TargetTable table(SourceRelation relation) throws SQLException {
-        TargetTable t = tables.get(relation);
-        if (t == null) {
-            t = TargetTable.load(connection, relation, counters);
-            tables.put(relation, t);
-        }
-        return t;
-    }
-
-    private void truncate(Change c) throws SQLException {
-        List<String> names = new ArrayList<>();
-        for (SourceRelation r : c.truncated()) {
-            for (PendingTable p : pending.values()) {
-                if (sameTable(p.relation(), r)) {
-                    pendingBytes -= p.approximateBytes();
-                    p.clear();
-                }
-            }
-            names.add("ONLY " + table(r).name());
-        }
-        if (names.isEmpty()) {
-            return;
-        }
-        String sql = "TRUNCATE " + String.join(", ", names) + (c.truncateRestartIdentity() ? " RESTART IDENTITY" : "")
-                + (c.truncateCascade() ? " CASCADE" : "");
-        try (Statement st = connection.createStatement()) {
-            st.execute(sql);
-        }
-        counters.truncates++;
-        counters.statements++;
-    }
-
-    private void flush() throws SQLException {
+    /** Hands everything pending to the writer. */
+    private void flush(CommitHeader tx, TargetWriter writer) throws SQLException {
+        List<TargetWriter.TableWrite> writes = new ArrayList<>();
         for (PendingTable p : pending.values()) {
             if (!p.isEmpty()) {
-                table(p.relation()).write(p.drain());
+                writes.add(new TargetWriter.TableWrite(p.relation(), p.drain()));
             }
         }
         pendingBytes = 0;
-        counters.flushes++;
-    }
-
-    private void commit(CommitHeader last) throws SQLException {
-        flush();
-        try (PreparedStatement ps = connection.prepareStatement("INSERT INTO " + PROGRESS_TABLE
-                + " (id, commit_lsn, commit_time, xid) VALUES (1, CAST(? AS pg_lsn), ?, ?) ON CONFLICT (id) DO UPDATE"
-                + " SET commit_lsn = EXCLUDED.commit_lsn, commit_time = EXCLUDED.commit_time, xid = EXCLUDED.xid")) {
-            ps.setString(1, last.commitLsn().toString());
-            ps.setObject(2, OffsetDateTime.ofInstant(last.commitTime(), ZoneOffset.UTC));
-            ps.setLong(3, last.xid());
-            ps.executeUpdate();
+        if (!writes.isEmpty()) {
+            writer.submit(new TargetWriter.Flush(writes, tx));
         }
-        connection.commit();
-        counters.commits++;
-        log.debug("committed through {} ({} commits so far)", last.commitLsn(), counters.commits);
-    }
-
-    private void rollbackAfter(Exception cause) {
-        pending.values().forEach(PendingTable::clear);
-        pendingBytes = 0;
-        try {
-            connection.rollback();
-        } catch (SQLException e) {
-            cause.addSuppressed(e);
-        }
-    }
-
-    /** Names the transaction being applied; a flush writes a whole batch, so the change may be from an earlier one. */
-    private static ReplayStreamException within(ReplayStreamException e, CommitHeader tx) {
-        return new ReplayStreamException(
-                e.getMessage() + " (replaying the batch up to the transaction that committed at " + tx.commitLsn()
-                        + ", xid " + tx.xid() + ")",
-                e);
     }
 
     private static boolean sameTable(SourceRelation a, SourceRelation b) {

@@ -15,6 +15,9 @@ import java.util.Optional;
  * @param rowsDeleted rows deleted
  * @param statements statements sent (COPY counts as one)
  * @param commits target transactions committed
+ * @param elapsed the whole run
+ * @param writing the part of {@code elapsed} spent writing to the target (flushes and commits); the rest is reading
+ *     the stream and collapsing changes
  */
 public record ReplayResult(
         Optional<CommitHeader> restoredTo,
@@ -26,7 +29,8 @@ public record ReplayResult(
         long truncates,
         long statements,
         long commits,
-        Duration elapsed) {
+        Duration elapsed,
+        Duration writing) {
 
     /** Source row changes applied per second of this run. */
     public double changesPerSecond() {

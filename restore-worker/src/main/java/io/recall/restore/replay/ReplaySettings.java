@@ -2,8 +2,8 @@ package io.recall.restore.replay;
 
 /**
  * How a {@link ReplayEngine} batches. Larger batches collapse more changes and commit less often; memory is bounded by
- * {@code maxPendingBytes} whatever the batch size, since pending rows are flushed (without committing) when they
- * reach it.
+ * about twice {@code maxPendingBytes} whatever the batch size (one batch being written, the next being collected),
+ * since pending rows are flushed (without committing) when they reach it.
  *
  * @param transactionsPerCommit source transactions applied per target transaction
  * @param changesPerCommit row changes per target transaction: a commit follows the source transaction that reaches it

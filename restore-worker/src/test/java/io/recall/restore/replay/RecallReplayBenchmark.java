@@ -1,0 +1,360 @@
+package io.recall.restore.replay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.recall.common.Lsn;
+import io.recall.common.pg.ClientTools;
+import io.recall.common.pg.ConnectionString;
+import io.recall.common.pg.SqlIdentifiers;
+import io.recall.common.storage.BlobStore;
+import io.recall.common.storage.BlobStores;
+import io.recall.common.storage.StorageSettings;
+import io.recall.restore.base.BaseBackupManifest;
+import io.recall.restore.base.BaseRestorer;
+import io.recall.schemas.catalog.CaptureState;
+import io.recall.schemas.change.RelationDef;
+import io.recall.schemas.change.RowChange;
+import io.recall.schemas.change.TransactionChunk;
+import io.recall.testsupport.PgVersion;
+import io.recall.testsupport.PostgresCluster;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+
+/**
+ * Replays one captured backlog four ways on this machine and prints rows/s and ratios (run with
+ * {@code -Pbenchmarks}): Recall's {@link ReplayEngine}; the row-at-a-time {@link NaiveReplay}; native logical
+ * replication (a subscription on a target restored from the same base backup, fed by a slot created at the same point,
+ * timed from enabling it until its replication origin reaches the backlog's end); and a plain COPY of the same row
+ * images into empty tables of the same columns. Each replay must reproduce the source exactly.
+ *
+ * <p>Named so that {@code -Dit.test='Replay*'} does not pick it up: it runs only under {@code -Pbenchmarks}, e.g.
+ * {@code ./mvnw -pl restore-worker -am verify -Pbenchmarks -Dit.test=RecallReplayBenchmark
+ * -Dfailsafe.failIfNoSpecifiedTests=false}.
+ *
+ * <p>Workloads: pgbench's TPC-B-like script (scale and transactions from {@code -Dbench.scale},
+ * {@code -Dbench.transactions}), and an insert-only one ({@code -Dbench.rows} rows in transactions of ten).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RecallReplayBenchmark {
+
+    private final PostgresCluster pg = PostgresCluster.shared(PgVersion.SYSTEM);
+    private final ClientTools tools = new ClientTools(null);
+    private final int scale = Integer.getInteger("bench.scale", 5);
+    private final int transactions = Integer.getInteger("bench.transactions", 40_000);
+    private final int insertRows = Integer.getInteger("bench.rows", 200_000);
+    private final List<String> report = new ArrayList<>();
+    private CaptureHarness harness;
+    private BlobStore store;
+    private BaseRestorer restorer;
+
+    @BeforeAll
+    void start() throws Exception {
+        harness = new CaptureHarness();
+        harness.startWorker("bench");
+        store = BlobStores.open(StorageSettings.local(harness.storage));
+        restorer = new BaseRestorer(store, tools, Files.createTempDirectory("recall-bench-work"), 2);
+    }
+
+    @AfterAll
+    void stop() {
+        System.out.println();
+        System.out.println("=== replay benchmark (" + Runtime.getRuntime().availableProcessors() + " cores, PostgreSQL "
+                + pg.majorVersion() + ") ===");
+        report.forEach(System.out::println);
+        if (harness != null) {
+            harness.close();
+        }
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    @Test
+    void pgbenchWorkload() throws Exception {
+        CaptureHarness.Source s = harness.createSource(pg);
+        pgbench(s, "--initialize", "--scale=" + scale, "--quiet");
+        List<String> tables = List.of(
+                "public.pgbench_accounts",
+                "public.pgbench_branches",
+                "public.pgbench_tellers",
+                "public.pgbench_history");
+        run(
+                "pgbench scale " + scale + ", " + transactions + " transactions",
+                s,
+                tables,
+                () -> pgbench(s, "--no-vacuum", "--client=4", "--jobs=2", "--transactions=" + transactions / 4));
+    }
+
+    @Test
+    void insertOnlyWorkload() throws Exception {
+        CaptureHarness.Source s = harness.createSource(
+                pg, "CREATE TABLE log (id bigint PRIMARY KEY, at timestamptz NOT NULL, kind int, msg text)");
+        run(
+                "insert-only, " + insertRows + " rows in transactions of 10",
+                s,
+                List.of("public.log"),
+                () -> pg.execute(
+                        s.db(),
+                        "DO $$ BEGIN FOR i IN 0.." + (insertRows / 10 - 1) + " LOOP INSERT INTO log"
+                                + " SELECT i * 10 + g, now(), g, md5(i::text || g) FROM generate_series(1, 10) g; COMMIT;"
+                                + " END LOOP; END $$"));
+    }
+
+    private interface Workload {
+        void run() throws Exception;
+    }
+
+    private void run(String title, CaptureHarness.Source s, List<String> tables, Workload workload) throws Exception {
+        harness.publish(s, tables, 1, null);
+        harness.awaitState(s, CaptureState.STREAMING);
+        await().atMost(Duration.ofSeconds(120))
+                .until(() -> !BaseBackupManifest.listCompleted(store, s.id()).isEmpty());
+        BaseBackupManifest backup =
+                BaseBackupManifest.listCompleted(store, s.id()).get(0);
+        String nativeSlot = "bench_" + s.id().objectSuffix();
+        pg.execute(s.db(), "SELECT pg_create_logical_replication_slot('" + nativeSlot + "', 'pgoutput')");
+
+        workload.run();
+        Lsn end = s.currentWal();
+        harness.awaitDurable(s, end);
+        List<TransactionChunk> chunks = harness.chunks(s);
+        long changes = chunks.stream().mapToLong(c -> c.getChanges().size()).sum();
+        long lastEnd =
+                chunks.stream().mapToLong(TransactionChunk::getEndLsn).max().orElseThrow();
+        Map<String, String> expected;
+        try (Connection c = pg.connect(s.db())) {
+            expected = hashes(c, tables);
+        }
+        Cutoff all = new Cutoff(new Lsn(Long.MAX_VALUE), new RestoreTarget.Latest());
+
+        // Recall: a first, cold run (the JIT has not compiled the engine yet), then the measured one
+        double cold;
+        String coldDb = pg.createDatabase("bench_cold");
+        try (BaseRestorer.RestoredBase base = restorer.restore(backup, target(coldDb), false);
+                Connection c = pg.connect(coldDb)) {
+            long t0 = System.nanoTime();
+            new ReplayEngine(c, ReplaySettings.defaults()).replay(chunks.iterator(), base.consistentPoint(), all);
+            cold = rate(changes, t0);
+        }
+        String recallDb = pg.createDatabase("bench_recall");
+        ReplayResult result;
+        double recall;
+        try (BaseRestorer.RestoredBase base = restorer.restore(backup, target(recallDb), false);
+                Connection c = pg.connect(recallDb)) {
+            long t0 = System.nanoTime();
+            result = new ReplayEngine(c, ReplaySettings.defaults())
+                    .replay(chunks.iterator(), base.consistentPoint(), all);
+            recall = rate(changes, t0);
+            base.completeAfterReplay();
+            assertThat(hashes(c, tables)).as("Recall's replay").isEqualTo(expected);
+        }
+
+        // row at a time
+        String naiveDb = pg.createDatabase("bench_naive");
+        double naive;
+        try (BaseRestorer.RestoredBase base = restorer.restore(backup, target(naiveDb), false);
+                Connection c = pg.connect(naiveDb)) {
+            base.completeAfterReplay();
+            long t0 = System.nanoTime();
+            NaiveReplay.apply(c, chunks, base.consistentPoint().value());
+            naive = rate(changes, t0);
+            assertThat(hashes(c, tables)).as("row-at-a-time replay").isEqualTo(expected);
+        }
+
+        // native logical replication
+        String nativeDb = pg.createDatabase("bench_native");
+        double nativeRate;
+        try (BaseRestorer.RestoredBase base = restorer.restore(backup, target(nativeDb), false);
+                Connection c = pg.connect(nativeDb)) {
+            base.completeAfterReplay();
+            String conninfo = "host=" + pg.host() + " port=" + pg.port() + " dbname=" + s.db() + " user=" + s.user()
+                    + " password=" + s.password();
+            String sub = "bench_sub_" + s.id().objectSuffix();
+            try (Statement st = c.createStatement()) {
+                st.execute("CREATE SUBSCRIPTION " + sub + " CONNECTION " + SqlIdentifiers.literal(conninfo)
+                        + " PUBLICATION " + SqlIdentifiers.quote(s.slot()) + " WITH (create_slot = false, slot_name = "
+                        + SqlIdentifiers.literal(nativeSlot) + ", copy_data = false, enabled = false)");
+                long t0 = System.nanoTime();
+                st.execute("ALTER SUBSCRIPTION " + sub + " ENABLE");
+                await().atMost(Duration.ofMinutes(10))
+                        .pollInterval(Duration.ofMillis(20))
+                        .until(() -> Long.compareUnsigned(originProgress(c, sub), lastEnd) >= 0);
+                nativeRate = rate(changes, t0);
+                assertThat(hashes(c, tables)).as("native logical replication").isEqualTo(expected);
+                st.execute("ALTER SUBSCRIPTION " + sub + " DISABLE");
+                st.execute("ALTER SUBSCRIPTION " + sub + " SET (slot_name = NONE)");
+                st.execute("DROP SUBSCRIPTION " + sub);
+            }
+            pg.execute(s.db(), "SELECT pg_drop_replication_slot('" + nativeSlot + "')");
+        }
+
+        // plain COPY of the same row images into empty tables of the same columns
+        double copy;
+        try (Connection c = pg.connect(recallDb)) {
+            copy = copyImages(c, chunks, changes);
+        }
+
+        List<String> lines = new ArrayList<>();
+        lines.add("");
+        lines.add(title + ": " + chunks.size() + " chunks, " + result.transactions() + " transactions, " + changes
+                + " row changes");
+        lines.add(line("Recall replay", recall)
+                + String.format(
+                        Locale.ROOT,
+                        "  (%d statements, %d commits; %d rows copied, %d updated, %d deleted; writing %d%% of the"
+                                + " time)",
+                        result.statements(),
+                        result.commits(),
+                        result.rowsCopied(),
+                        result.rowsUpdated(),
+                        result.rowsDeleted(),
+                        100
+                                * result.writing().toNanos()
+                                / Math.max(1, result.elapsed().toNanos())));
+        lines.add(line("Recall replay, first run in this JVM", cold));
+        lines.add(line("row-at-a-time (NaiveReplay)", naive));
+        lines.add(line("native logical replication", nativeRate));
+        lines.add(line("plain COPY of the same row images", copy));
+        lines.add(String.format(
+                Locale.ROOT,
+                "  Recall / row-at-a-time %.1fx, Recall / native %.2fx, Recall / COPY %.2fx",
+                recall / naive,
+                recall / nativeRate,
+                recall / copy));
+        report.addAll(lines);
+        System.out.println(String.join("\n", lines));
+        assertThat(recall).as("set-based replay beats row-at-a-time").isGreaterThan(naive);
+    }
+
+    private static String line(String what, double rate) {
+        return String.format(Locale.ROOT, "  %-38s %10.0f rows/s", what, rate);
+    }
+
+    private static double rate(long rows, long startNanos) {
+        return rows / ((System.nanoTime() - startNanos) / 1e9);
+    }
+
+    private static long originProgress(Connection c, String subscription) throws SQLException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT pg_replication_origin_progress('pg_' || oid, false)::text"
+                        + " FROM pg_subscription WHERE subname = " + SqlIdentifiers.literal(subscription))) {
+            if (!rs.next() || rs.getString(1) == null) {
+                return 0;
+            }
+            return Lsn.parse(rs.getString(1)).value();
+        }
+    }
+
+    /**
+     * COPYs each change's row image (new row, or old row of a delete) into an empty table per relation: with the
+     * source table's indexes where the relation only saw inserts (as the replayed table has them), without where keys
+     * repeat (updates of one row).
+     */
+    private static double copyImages(Connection c, List<TransactionChunk> chunks, long changes) throws SQLException {
+        Map<String, List<List<Object>>> rows = new LinkedHashMap<>();
+        Map<String, RelationDef> defs = new LinkedHashMap<>();
+        java.util.Set<String> notInsertOnly = new java.util.HashSet<>();
+        for (TransactionChunk chunk : chunks) {
+            Map<Integer, RelationDef> byId = new LinkedHashMap<>();
+            chunk.getRelations().forEach(r -> byId.put(r.getRelationId(), r));
+            for (RowChange rc : chunk.getChanges()) {
+                RelationDef r = byId.get(rc.getRelationId());
+                if (r == null) {
+                    continue;
+                }
+                String name = SqlIdentifiers.qualified(r.getSchema$(), r.getTable());
+                defs.putIfAbsent(name, r);
+                if (rc.getOp() != io.recall.schemas.change.Op.INSERT) {
+                    notInsertOnly.add(name);
+                }
+                rows.computeIfAbsent(name, k -> new ArrayList<>())
+                        .add(rc.getNewValues() != null ? rc.getNewValues() : rc.getOldValues());
+            }
+        }
+        c.setAutoCommit(false);
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE SCHEMA bench_copy");
+            for (Map.Entry<String, RelationDef> e : defs.entrySet()) {
+                st.execute("CREATE TABLE bench_copy."
+                        + SqlIdentifiers.quote(e.getValue().getTable()) + " (LIKE " + e.getKey()
+                        + " INCLUDING DEFAULTS)");
+            }
+        }
+        c.commit();
+        long t0 = System.nanoTime();
+        for (Map.Entry<String, List<List<Object>>> e : rows.entrySet()) {
+            RelationDef r = defs.get(e.getKey());
+            String columns = String.join(
+                    ", ",
+                    r.getColumns().stream()
+                            .map(col -> SqlIdentifiers.quote(col.getName()))
+                            .toList());
+            CopyIn in = c.unwrap(PGConnection.class)
+                    .getCopyAPI()
+                    .copyIn("COPY bench_copy." + SqlIdentifiers.quote(r.getTable()) + " (" + columns + ") FROM STDIN");
+            StringBuilder b = new StringBuilder();
+            for (List<Object> row : e.getValue()) {
+                CopyText.appendRow(b, row.toArray());
+                if (b.length() > 1 << 20) {
+                    byte[] bytes = b.toString().getBytes(StandardCharsets.UTF_8);
+                    in.writeToCopy(bytes, 0, bytes.length);
+                    b.setLength(0);
+                }
+            }
+            byte[] bytes = b.toString().getBytes(StandardCharsets.UTF_8);
+            in.writeToCopy(bytes, 0, bytes.length);
+            assertThat(in.endCopy()).isEqualTo(e.getValue().size());
+        }
+        c.commit();
+        return rate(changes, t0);
+    }
+
+    private void pgbench(CaptureHarness.Source s, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(tools.find("pgbench").orElseThrow().path().toString());
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment()
+                .putAll(ConnectionString.parse(pg.connectionUri(s.user(), s.password(), s.db()) + "?sslmode=disable")
+                        .libpqEnvironment());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+    }
+
+    private ConnectionString target(String db) {
+        return ConnectionString.parse(
+                pg.connectionUri(pg.superuser(), pg.superuserPassword(), db) + "?sslmode=disable");
+    }
+
+    private static Map<String, String> hashes(Connection c, List<String> tables) throws SQLException {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String t : tables) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text,"
+                            + " '|' ORDER BY t::text COLLATE \"C\")), '') FROM " + t + " t");
+                    ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                out.put(t, rs.getString(1));
+            }
+        }
+        return out;
+    }
+}
