@@ -191,7 +191,9 @@ final class CaptureSession implements Runnable {
             }
             if (slot == null) {
                 if (state != null && state.ready(spec.slotName())) {
-                    gap(Lsn.parse(state.consistentLsn()), "replication slot " + spec.slotName() + " disappeared");
+                    // the slot is gone with its confirmed position: 0 asks the coordinator to start the gap at the source's
+                    // durable watermark, the last position known to be in Kafka
+                    gap(Lsn.INVALID, "replication slot " + spec.slotName() + " disappeared");
                 }
                 start = createSlotAndBackup(
                         sql, replication, version, versionNum, state == null ? "INITIAL" : "AFTER_GAP");
