@@ -72,7 +72,6 @@ public final class ReplayEngine {
 
     private final Connection connection;
     private final ReplaySettings settings;
-    private final ReplayCounters counters = new ReplayCounters();
     private final LinkedHashMap<SourceRelation, PendingTable> pending = new LinkedHashMap<>();
     private long pendingBytes;
 
@@ -175,6 +174,9 @@ public final class ReplayEngine {
 
     private ReplayResult run(TransactionReader reader, Optional<CommitHeader> resumedFrom) throws SQLException {
         long started = System.nanoTime();
+        ReplayCounters counters = new ReplayCounters();
+        pending.clear();
+        pendingBytes = 0;
         CommitHeader last = null;
         long inBatch = 0;
         long changesInBatch = 0;
