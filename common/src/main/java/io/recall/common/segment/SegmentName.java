@@ -12,9 +12,10 @@ import java.util.regex.Pattern;
  * upper-case hex digits ({@link Lsn#toPaddedHex()}) so that names sort in LSN order.
  *
  * <p>The name depends only on the segment's LSN range, so a sink that stores the same segment again after a crash or a
- * failed upload overwrites the same object. Two segments of one source with the same range hold the same
- * transactions (the sink ends segments only at transaction boundaries and never starts one inside a transaction), so
- * replacing one with the other never loses a transaction. Immutable.
+ * failed upload overwrites the same object. The sink ends segments only at transaction boundaries and never starts
+ * one inside a transaction, so two segments of one source with the same range hold the same complete transactions
+ * (when capture re-sent transactions after a restart, one the later segment lacks comes again after it in the stream
+ * and is stored again): replacing one with the other never loses a transaction. Immutable.
  *
  * @param sourceId the source
  * @param firstLsn see {@link SegmentMetadata#firstLsn()}

@@ -58,6 +58,11 @@ import org.slf4j.LoggerFactory;
  * which is what makes two segments with the same name hold the same transactions, so that storing one over the other
  * (a retry after a crash) never loses a transaction.
  *
+ * <p>The price of boundary-only sealing: a transaction whose last chunk never comes (capture crashed inside it and the
+ * source was never captured again; a capture restart re-sends it, which ends the abandoned run) keeps its source's
+ * segment open and so holds back its partition's committed offset. That costs re-reading after a restart, never a
+ * change.
+ *
  * <h2>Watermark</h2>
  *
  * Each new segment of a source starts from the watermark of the source's previous segment in this assignment, so a
