@@ -13,7 +13,7 @@ import org.apache.kafka.common.config.TopicConfig;
  * @param prefix put in front of every topic name (default {@code recall.})
  * @param sourcesPartitions partitions of the compacted sources topic: caps how many capture workers share the
  *     sources (default 64)
- * @param changesPartitions partitions of the changes and catalog topics (default 12)
+ * @param changesPartitions partitions of the changes, catalog and restore topics (default 12)
  * @param replicationFactor replication factor of the topics Recall creates (default 1; 3 on a real cluster)
  */
 public record RecallTopics(String prefix, int sourcesPartitions, int changesPartitions, short replicationFactor) {
@@ -46,6 +46,21 @@ public record RecallTopics(String prefix, int sourcesPartitions, int changesPart
         return prefix + "catalog";
     }
 
+    /** Restore jobs and their cancellations ({@code RestoreCommand}; key: restore id). */
+    public String restoreJobs() {
+        return prefix + "restore-jobs";
+    }
+
+    /** What restore workers report about jobs ({@code RestoreEvent}; key: restore id). */
+    public String restoreEvents() {
+        return prefix + "restore-events";
+    }
+
+    /** Seal requests to the sinks ({@code SealRequest}; key: source id). */
+    public String sinkControl() {
+        return prefix + "sink-control";
+    }
+
     /** The topic definitions, for the admin client to create when missing. */
     public List<NewTopic> definitions() {
         return List.of(
@@ -60,6 +75,10 @@ public record RecallTopics(String prefix, int sourcesPartitions, int changesPart
                                 TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
                                 "2097152")),
                 new NewTopic(catalog(), changesPartitions, replicationFactor)
+                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE)),
+                new NewTopic(restoreJobs(), changesPartitions, replicationFactor)
+                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE)),
+                new NewTopic(restoreEvents(), changesPartitions, replicationFactor)
                         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE)));
     }
 }

@@ -1,6 +1,8 @@
 package io.recall.restore.base;
 
 import io.recall.common.Lsn;
+import io.recall.common.backup.BaseBackupCorruptException;
+import io.recall.common.backup.BaseBackupManifest;
 import io.recall.common.errors.RecallException;
 import io.recall.common.pg.ClientTools;
 import io.recall.common.pg.ConnectionString;

@@ -1,7 +1,7 @@
 package io.recall.restore.replay;
 
 import io.recall.common.Lsn;
-import io.recall.restore.base.BaseBackupManifest;
+import io.recall.common.backup.BaseBackupManifest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;

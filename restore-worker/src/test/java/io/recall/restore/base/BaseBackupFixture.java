@@ -1,6 +1,7 @@
 package io.recall.restore.base;
 
 import io.recall.common.Lsn;
+import io.recall.common.backup.BaseBackupManifest;
 import io.recall.common.pg.ClientTools;
 import io.recall.common.storage.BlobStore;
 import io.recall.testsupport.PostgresCluster;
@@ -64,7 +65,9 @@ public final class BaseBackupFixture {
                     List.of(new BaseBackupManifest.FileEntry(
                             BaseBackupManifest.DUMP_FILE, bytes.length, sha256(bytes))),
                     null,
-                    Instant.now());
+                    Instant.now(),
+                    null,
+                    null);
             store.put(prefix + BaseBackupManifest.FILE_NAME, m.toJson());
             return m;
         } finally {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.recall.common.Lsn;
 import io.recall.common.SourceId;
+import io.recall.common.backup.BaseBackupCorruptException;
+import io.recall.common.backup.BaseBackupManifest;
 import io.recall.common.pg.ClientTools;
 import io.recall.common.pg.ConnectionString;
 import io.recall.common.storage.BlobStore;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.recall.common.Lsn;
-import io.recall.restore.base.BaseBackupManifest;
+import io.recall.common.backup.BaseBackupManifest;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.List;
@@ -172,7 +172,9 @@ class CutoffResolverTest {
                 List.of(),
                 List.of(),
                 null,
-                T0);
+                T0,
+                null,
+                null);
     }
 
     @Test

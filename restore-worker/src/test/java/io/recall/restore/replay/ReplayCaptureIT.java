@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.recall.common.Lsn;
+import io.recall.common.backup.BaseBackupManifest;
 import io.recall.common.pg.ClientTools;
 import io.recall.common.pg.ConnectionString;
 import io.recall.common.storage.BlobStore;
 import io.recall.common.storage.BlobStores;
 import io.recall.common.storage.StorageSettings;
-import io.recall.restore.base.BaseBackupManifest;
 import io.recall.restore.base.BaseRestorer;
 import io.recall.schemas.catalog.CaptureState;
 import io.recall.schemas.change.Heartbeat;

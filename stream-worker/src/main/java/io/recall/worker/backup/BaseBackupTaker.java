@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.recall.common.Lsn;
 import io.recall.common.SourceId;
+import io.recall.common.backup.BaseBackupManifest;
 import io.recall.common.errors.RecallException;
 import io.recall.common.pg.ClientTools;
 import io.recall.common.pg.ConnectionString;
@@ -35,7 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class BaseBackupTaker {
 
     private static final Logger log = LoggerFactory.getLogger(BaseBackupTaker.class);
-    static final String DUMP_FILE = "dump.pgdump";
+    static final String DUMP_FILE = BaseBackupManifest.DUMP_FILE;
     /** Recall's own schema on a source: never dumped, so a restore never recreates it. */
     public static final String RECALL_SCHEMA = "_recall";
 
@@ -76,6 +77,7 @@ public final class BaseBackupTaker {
      *
      * @param tables the captured tables (their data is dumped); every other table's definition is dumped without data
      * @param otherTables tables whose data is left out ({@code --exclude-table-data})
+     * @param systemIdentifier the source cluster's system identifier, recorded so restores can refuse the source itself
      * @param requestId the request this backup answers, recorded in the manifest; null for a slot's first backup
      */
     public Result take(
@@ -86,6 +88,7 @@ public final class BaseBackupTaker {
             Instant snapshotTime,
             String serverVersion,
             int serverVersionNum,
+            String systemIdentifier,
             List<String> tables,
             List<String> otherTables,
             String requestId) {
@@ -155,7 +158,9 @@ public final class BaseBackupTaker {
                     tables,
                     List.of(new BaseBackupManifest.FileEntry(DUMP_FILE, dump.size(), dumpSha)),
                     requestId,
-                    clock.instant());
+                    clock.instant(),
+                    systemIdentifier,
+                    connection.database());
             byte[] manifestBytes;
             try {
                 manifestBytes = json.writeValueAsBytes(manifest);
@@ -184,18 +189,7 @@ public final class BaseBackupTaker {
 
     /** Reads every complete base backup's manifest of a source, oldest consistent point first. */
     public List<BaseBackupManifest> completed(SourceId source) {
-        List<BaseBackupManifest> out = new ArrayList<>();
-        for (BlobInfo info : store.list(basePrefix(source))) {
-            if (info.key().endsWith("/" + BaseBackupManifest.FILE_NAME)) {
-                try (InputStream in = store.open(info.key())) {
-                    out.add(json.readValue(in, BaseBackupManifest.class));
-                } catch (IOException e) {
-                    throw new RecallException("unreadable manifest " + info.key() + ": " + e.getMessage(), e);
-                }
-            }
-        }
-        out.sort((a, b) -> Lsn.parse(a.consistentLsn()).compareTo(Lsn.parse(b.consistentLsn())));
-        return out;
+        return BaseBackupManifest.listCompleted(store, source);
     }
 
     private static boolean isUuid(String s) {

@@ -191,7 +191,8 @@ final class CaptureSession implements Runnable {
             }
             if (slot == null) {
                 if (state != null && state.ready(spec.slotName())) {
-                    // the slot is gone with its confirmed position: 0 asks the coordinator to start the gap at the source's
+                    // the slot is gone with its confirmed position: 0 asks the coordinator to start the gap at the
+                    // source's
                     // durable watermark, the last position known to be in Kafka
                     gap(Lsn.INVALID, "replication slot " + spec.slotName() + " disappeared");
                 }
@@ -331,6 +332,20 @@ final class CaptureSession implements Runnable {
         }
     }
 
+    /**
+     * The cluster's system identifier, read with IDENTIFY_SYSTEM before the replication connection exports a snapshot
+     * (it must then stay idle), or null if the server does not answer it.
+     */
+    private static String identifySystem(Connection replication) {
+        try (Statement st = replication.createStatement();
+                ResultSet rs = st.executeQuery("IDENTIFY_SYSTEM")) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            log.warn("IDENTIFY_SYSTEM failed: {}", e.getMessage());
+            return null;
+        }
+    }
+
     private void writeState(String state, Lsn consistent, String backupId) throws IOException {
         store.put(
                 stateKey(),
@@ -351,6 +366,7 @@ final class CaptureSession implements Runnable {
             throws SQLException, IOException {
         writeState("CREATING", null, null);
         report(CaptureState.BASE_BACKUP, null);
+        String systemId = identifySystem(replication);
         ReplicationSlotInfo info = createSlot(sql, replication, spec.slotName(), false);
         Lsn consistent = new Lsn(info.getConsistentPoint().asLong());
         Instant snapshotTime = serverNow(sql);
@@ -370,6 +386,7 @@ final class CaptureSession implements Runnable {
                     snapshotTime,
                     version,
                     versionNum,
+                    systemId,
                     spec.tables(),
                     others,
                     spec.baseBackupRequestId());
@@ -479,6 +496,7 @@ final class CaptureSession implements Runnable {
                     Connection replication = connect(true)) {
                 String tmp = "recall_tmp_" + spec.id().objectSuffix() + "_"
                         + Integer.toHexString(requestId.hashCode() & 0x7fffffff);
+                String systemId = identifySystem(replication);
                 ReplicationSlotInfo info = createSlot(sql, replication, tmp, true);
                 Lsn consistent = new Lsn(info.getConsistentPoint().asLong());
                 Instant snapshotTime = serverNow(sql);
@@ -491,6 +509,7 @@ final class CaptureSession implements Runnable {
                         snapshotTime,
                         version,
                         versionNum,
+                        systemId,
                         spec.tables(),
                         otherTables(sql),
                         requestId);

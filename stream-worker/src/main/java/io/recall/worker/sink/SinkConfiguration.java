@@ -44,7 +44,7 @@ class SinkConfiguration {
 
     /** The topic seal requests ({@code SealRequest}) travel on: {@code <prefix>sink-control}. */
     static String controlTopic(RecallTopics topics) {
-        return topics.prefix() + "sink-control";
+        return topics.sinkControl();
     }
 
     @Bean

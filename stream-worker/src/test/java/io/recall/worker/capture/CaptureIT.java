@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.recall.common.Lsn;
+import io.recall.common.backup.BaseBackupManifest;
 import io.recall.schemas.catalog.BaseBackupCompleted;
 import io.recall.schemas.catalog.SourceStatusReport;
 import io.recall.schemas.change.Heartbeat;
@@ -15,7 +16,6 @@ import io.recall.schemas.change.TransactionChunk;
 import io.recall.schemas.change.UnchangedToast;
 import io.recall.testsupport.PgVersion;
 import io.recall.testsupport.PostgresCluster;
-import io.recall.worker.backup.BaseBackupManifest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.recall.restore.base;
+package io.recall.common.backup;
 
 import io.recall.common.errors.RecallException;
 

@@ -1,4 +1,4 @@
-package io.recall.restore.base;
+package io.recall.common.backup;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -26,6 +26,10 @@ import java.util.List;
  * @param snapshotTime the source's clock when the snapshot was exported
  * @param tables the captured tables whose data the dump holds
  * @param files every file of the backup (relative to the backup's prefix) with its size and SHA-256
+ * @param requestId the operator's request this backup answers (null for the first backup of a slot)
+ * @param systemIdentifier the source cluster's system identifier (IDENTIFY_SYSTEM), so a restore can refuse to write
+ *     into the source itself; null in manifests written before it was recorded
+ * @param database the source database's name; null in manifests written before it was recorded
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record BaseBackupManifest(
@@ -40,7 +44,9 @@ public record BaseBackupManifest(
         List<String> tables,
         List<FileEntry> files,
         String requestId,
-        Instant completedAt) {
+        Instant completedAt,
+        String systemIdentifier,
+        String database) {
 
     public static final int FORMAT_VERSION = 1;
     public static final String FILE_NAME = "manifest.json";
@@ -66,7 +72,8 @@ public record BaseBackupManifest(
         return prefix(sourceId, backupId);
     }
 
-    static String prefix(String sourceId, String backupId) {
+    /** Storage prefix of the backup {@code backupId} of {@code sourceId}, ending in {@code '/'}. */
+    public static String prefix(String sourceId, String backupId) {
         return "sources/" + sourceId + "/base/" + backupId + "/";
     }
 
