@@ -13,6 +13,7 @@ import io.recall.common.Lsn;
 import io.recall.common.SourceId;
 import io.recall.common.errors.ConflictException;
 import io.recall.common.errors.NotFoundException;
+import io.recall.common.layout.GapMarker;
 import io.recall.common.segment.SegmentMetadata;
 import io.recall.common.segment.SegmentName;
 import io.recall.common.segment.SegmentReader;
@@ -453,7 +454,7 @@ public class CatalogRebuilder {
         GapMarkers.Read read = gapMarkers.read(source);
         unreadable.addAll(read.unreadable());
         int recorded = 0;
-        for (GapMarkers.Marker m : read.markers()) {
+        for (GapMarker m : read.markers()) {
             UUID id;
             Lsn from;
             Lsn to;

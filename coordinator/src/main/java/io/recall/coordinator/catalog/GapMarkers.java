@@ -2,18 +2,16 @@ package io.recall.coordinator.catalog;
 
 import static io.recall.coordinator.db.Tables.STREAM_GAPS;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.recall.common.Lsn;
 import io.recall.common.SourceId;
+import io.recall.common.layout.GapMarker;
 import io.recall.common.storage.BlobInfo;
 import io.recall.common.storage.BlobNotFoundException;
 import io.recall.common.storage.BlobStore;
 import java.io.IOException;
 import java.io.InputStream;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -29,23 +27,6 @@ import org.springframework.stereotype.Component;
 @Component
 public class GapMarkers {
 
-    /**
-     * One marker file.
-     *
-     * @param toLsn null while the gap is open
-     */
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Marker(
-            int formatVersion,
-            String sourceId,
-            String id,
-            String fromLsn,
-            @JsonInclude(JsonInclude.Include.ALWAYS) String toLsn,
-            String reason,
-            Instant detectedAt) {}
-
-    static final int FORMAT_VERSION = 1;
-
     private final DSLContext db;
     private final BlobStore store;
     private final ObjectMapper json;
@@ -58,11 +39,7 @@ public class GapMarkers {
 
     /** Where a source's markers are, ending in {@code '/'}. */
     public static String prefix(SourceId source) {
-        return "sources/" + source + "/gaps/";
-    }
-
-    public static String key(SourceId source, UUID gapId) {
-        return prefix(source) + gapId + ".json";
+        return GapMarker.prefix(source);
     }
 
     /**
@@ -75,8 +52,8 @@ public class GapMarkers {
         for (var r : db.selectFrom(STREAM_GAPS)
                 .where(STREAM_GAPS.SOURCE_ID.eq(source.value()))
                 .fetch()) {
-            Marker marker = new Marker(
-                    FORMAT_VERSION,
+            GapMarker marker = new GapMarker(
+                    GapMarker.FORMAT_VERSION,
                     source.toString(),
                     r.getId().toString(),
                     new Lsn(r.getFromLsn()).toString(),
@@ -84,7 +61,7 @@ public class GapMarkers {
                     r.getReason(),
                     r.getDetectedAt().toInstant());
             try {
-                store.put(key(source, r.getId()), json.writeValueAsBytes(marker));
+                store.put(GapMarker.key(source, r.getId()), json.writeValueAsBytes(marker));
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException("cannot serialise a gap marker", e);
             }
@@ -93,18 +70,18 @@ public class GapMarkers {
 
     /** Removes a gap's marker (retention, once the gap is behind every kept backup). */
     public void delete(SourceId source, UUID gapId) {
-        store.delete(key(source, gapId));
+        store.delete(GapMarker.key(source, gapId));
     }
 
     /** A source's markers as stored, and the keys of files under the prefix that are not readable markers. */
-    record Read(List<Marker> markers, List<String> unreadable) {}
+    record Read(List<GapMarker> markers, List<String> unreadable) {}
 
     Read read(SourceId source) {
-        List<Marker> markers = new ArrayList<>();
+        List<GapMarker> markers = new ArrayList<>();
         List<String> unreadable = new ArrayList<>();
         for (BlobInfo info : store.list(prefix(source))) {
             try (InputStream in = store.open(info.key())) {
-                Marker m = json.readValue(in, Marker.class);
+                GapMarker m = json.readValue(in, GapMarker.class);
                 if (!source.toString().equals(m.sourceId()) || m.id() == null || m.fromLsn() == null) {
                     unreadable.add(info.key() + ": not a gap marker of this source");
                 } else {
