@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.recall.common.Lsn;
 import io.recall.coordinator.SourceRegistrationIT.SourceDb;
+import io.recall.schemas.catalog.ArchiveStatus;
 import io.recall.schemas.catalog.BaseBackupCompleted;
 import io.recall.schemas.catalog.BaseBackupFailed;
 import io.recall.schemas.catalog.CaptureState;
@@ -135,6 +136,31 @@ class CatalogIT extends CoordinatorIT {
                 awaitSource(id, v -> "0/1A2B500".equals(v.path("durableLsn").asText()));
         assertThat(again.get("status").asText()).isEqualTo("STREAMING");
         assertThat(again.has("lastError")).isFalse();
+    }
+
+    @Test
+    void aStorageOutageOfTheSinkShowsInTheSourceUntilASegmentIsStored() {
+        String id = register("archive");
+        report(id, status(CaptureState.STREAMING, Lsn.parse("0/6000000"), null, null, null));
+        awaitSource(id, v -> "STREAMING".equals(v.path("status").asText()));
+        Instant since = Instant.now().minusSeconds(42).truncatedTo(ChronoUnit.MICROS);
+
+        report(id, new ArchiveStatus(false, "storage refuses sealed segments: 503 Slow Down", since, 3L, 4096L));
+        JsonNode down = awaitSource(id, v -> v.hasNonNull("archiveError"));
+        assertThat(down.get("archiveError").asText()).contains("503 Slow Down").contains("3 sealed segments");
+        assertThat(OffsetDateTime.parse(down.get("archiveErrorSince").asText()).toInstant())
+                .isEqualTo(since);
+        assertThat(down.get("status").asText()).as("capture itself is fine").isEqualTo("STREAMING");
+
+        // a repeated report keeps when the outage began
+        report(id, new ArchiveStatus(false, "storage refuses sealed segments: timeout", Instant.now(), 4L, 8192L));
+        JsonNode still = awaitSource(id, v -> v.path("archiveError").asText().contains("timeout"));
+        assertThat(OffsetDateTime.parse(still.get("archiveErrorSince").asText()).toInstant())
+                .isEqualTo(since);
+
+        report(id, new ArchiveStatus(true, null, null, 0L, 0L));
+        JsonNode up = awaitSource(id, v -> !v.hasNonNull("archiveError"));
+        assertThat(up.has("archiveErrorSince")).isFalse();
     }
 
     @Test

@@ -4,6 +4,7 @@ import static io.recall.coordinator.db.Tables.BASE_BACKUPS;
 import static io.recall.coordinator.db.Tables.SEGMENTS;
 import static io.recall.coordinator.db.Tables.SOURCES;
 import static io.recall.coordinator.db.Tables.STREAM_GAPS;
+import static org.jooq.impl.DSL.coalesce;
 import static org.jooq.impl.DSL.excluded;
 import static org.jooq.impl.DSL.val;
 import static org.jooq.impl.DSL.when;
@@ -12,6 +13,7 @@ import io.recall.common.Lsn;
 import io.recall.common.SourceId;
 import io.recall.common.segment.SegmentName;
 import io.recall.coordinator.source.SourceStatus;
+import io.recall.schemas.catalog.ArchiveStatus;
 import io.recall.schemas.catalog.BaseBackupCompleted;
 import io.recall.schemas.catalog.BaseBackupFailed;
 import io.recall.schemas.catalog.CaptureState;
@@ -94,6 +96,7 @@ class CatalogRecorder {
             case BaseBackupFailed f -> backupFailed(source, f, at, ref);
             case GapDetected g -> gap(source, g, at, ref);
             case SegmentSealed s -> segmentSealed(source, s, at);
+            case ArchiveStatus a -> archiveStatus(source, a);
             default -> {
                 log.warn(
                         "ignoring a catalog event of unknown kind {}",
@@ -141,6 +144,29 @@ class CatalogRecorder {
             update = update.set(SOURCES.LAST_ERROR, r.getLastError() == null ? "unknown error" : r.getLastError());
         } else if (state == CaptureState.STREAMING) {
             update = update.set(SOURCES.LAST_ERROR, (String) null);
+        }
+        return update.where(SOURCES.ID.eq(source.value())).execute() > 0;
+    }
+
+    /** The sink's storage health for the source: an error and since when, cleared by a healthy report. */
+    private boolean archiveStatus(SourceId source, ArchiveStatus a) {
+        var update = db.update(SOURCES).set(SOURCES.UPDATED_AT, OffsetDateTime.now(ZoneOffset.UTC));
+        if (a.getHealthy()) {
+            update = update.set(SOURCES.ARCHIVE_ERROR, (String) null)
+                    .set(SOURCES.ARCHIVE_ERROR_SINCE, (OffsetDateTime) null);
+        } else {
+            String error = (a.getError() == null ? "storage refuses sealed segments" : a.getError())
+                    + " (" + a.getWaitingSegments() + " sealed segments, " + a.getWaitingBytes()
+                    + " bytes wait on the sink; Kafka keeps the changes meanwhile)";
+            update = update.set(SOURCES.ARCHIVE_ERROR, error)
+                    .set(
+                            SOURCES.ARCHIVE_ERROR_SINCE,
+                            coalesce(
+                                    SOURCES.ARCHIVE_ERROR_SINCE,
+                                    val(
+                                            a.getSince() == null
+                                                    ? OffsetDateTime.now(ZoneOffset.UTC)
+                                                    : utc(a.getSince()))));
         }
         return update.where(SOURCES.ID.eq(source.value())).execute() > 0;
     }

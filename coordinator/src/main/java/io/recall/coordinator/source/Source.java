@@ -45,6 +45,8 @@ public record Source(
         OffsetDateTime archivedTime,
         Long slotLagBytes,
         String lastError,
+        String archiveError,
+        OffsetDateTime archiveErrorSince,
         OffsetDateTime createdAt,
         OffsetDateTime updatedAt) {
 

@@ -32,6 +32,9 @@ public final class SourceApi {
      * @param epoch version of the desired state; grows with every change (pause, resume, tables, base backup request)
      * @param publishedEpoch the epoch Kafka has acknowledged on {@code recall.sources}; behind {@code epoch} while
      *     Kafka is unavailable (the coordinator keeps publishing)
+     * @param archiveError set while storage refuses the source's sealed segments (the sink keeps them, then stops
+     *     consuming, and Kafka holds the changes); cleared once a segment is stored
+     * @param archiveErrorSince when those failures began
      * @param deletionRequestedAt set when a {@code DELETE} began and has not finished (e.g. the slot was still in use)
      */
     public record SourceView(
@@ -60,6 +63,8 @@ public final class SourceApi {
             OffsetDateTime archivedTime,
             Long slotLagBytes,
             String lastError,
+            String archiveError,
+            OffsetDateTime archiveErrorSince,
             OffsetDateTime createdAt,
             OffsetDateTime updatedAt,
             ProbeReport probe) {
@@ -95,6 +100,8 @@ public final class SourceApi {
                     s.archivedTime(),
                     s.slotLagBytes(),
                     s.lastError(),
+                    s.archiveError(),
+                    s.archiveErrorSince(),
                     s.createdAt(),
                     s.updatedAt(),
                     probe);

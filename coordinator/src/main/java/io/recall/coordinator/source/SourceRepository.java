@@ -272,6 +272,8 @@ class SourceRepository {
                 r.getArchivedTime(),
                 r.getSlotLagBytes(),
                 r.getLastError(),
+                r.getArchiveError(),
+                r.getArchiveErrorSince(),
                 r.getCreatedAt(),
                 r.getUpdatedAt());
     }

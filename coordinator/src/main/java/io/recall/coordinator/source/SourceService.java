@@ -149,6 +149,8 @@ public class SourceService {
                     null,
                     null,
                     null,
+                    null,
+                    null,
                     now,
                     now);
             tx.executeWithoutResult(s -> {

@@ -1,8 +1,10 @@
 package io.recall.worker.sink;
 
+import io.recall.common.SourceId;
 import io.recall.common.errors.RetriableException;
 import io.recall.common.segment.SegmentMetadata;
 import io.recall.common.storage.BlobInfo;
+import io.recall.schemas.catalog.ArchiveStatus;
 import io.recall.schemas.catalog.CatalogEvent;
 import io.recall.schemas.catalog.SegmentSealed;
 import java.io.IOException;
@@ -10,11 +12,15 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Announces stored segments on {@code recall.catalog} (key: source id). {@link #segmentSealed} returns only once Kafka
@@ -22,6 +28,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * (the Kafka producer is); the sink uses it from its loop thread.
  */
 final class CatalogPublisher implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(CatalogPublisher.class);
 
     private final Producer<String, byte[]> producer;
     private final String topic;
@@ -68,6 +76,35 @@ final class CatalogPublisher implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RetriableException("interrupted publishing the SegmentSealed event of " + stored.key(), e);
+        }
+    }
+
+    /**
+     * Reports a source's archive health without waiting: a lost report is repeated by the next failure or success.
+     *
+     * @param error the storage failure, null when healthy
+     * @param since when the failures began, null when healthy
+     */
+    void archiveStatus(SourceId source, String error, Instant since, int waitingSegments, long waitingBytes) {
+        CatalogEvent event = CatalogEvent.newBuilder()
+                .setSourceId(source.toString())
+                .setAt(clock.instant())
+                .setWorker(workerId)
+                .setBody(new ArchiveStatus(error == null, error, since, (long) waitingSegments, waitingBytes))
+                .build();
+        try {
+            ByteBuffer b = event.toByteBuffer();
+            byte[] value = new byte[b.remaining()];
+            b.get(value);
+            producer.send(new ProducerRecord<>(topic, source.toString(), value), (metadata, e) -> {
+                if (e != null) {
+                    log.warn("archive status of {} not published: {}", source, e.toString());
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("Avro encoding failed", e);
+        } catch (KafkaException e) {
+            log.warn("archive status of {} not published: {}", source, e.toString());
         }
     }
 

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -59,6 +60,9 @@ final class SinkLoop implements Runnable {
     /** Longest wait for an offset commit: without a broker, the next round (or the next owner) commits instead. */
     private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(10);
 
+    /** How often a continuing storage outage is reported again per source. */
+    private static final Duration UNHEALTHY_REPORT_INTERVAL = Duration.ofSeconds(30);
+
     /** Longest wait for the final commit of revoked partitions, which delays a shutdown without a broker. */
     private static final Duration REVOKE_COMMIT_TIMEOUT = Duration.ofSeconds(3);
 
@@ -78,6 +82,8 @@ final class SinkLoop implements Runnable {
     private boolean prepared;
     private int failures;
     private long retryAtNanos;
+    /** Sources whose storage failures were reported, with when they began and when last reported. */
+    private final Map<SourceId, Instant[]> unhealthy = new HashMap<>();
 
     SinkLoop(
             Consumer<String, byte[]> consumer,
@@ -226,6 +232,11 @@ final class SinkLoop implements Runnable {
                 segments.announced(s);
                 failures = 0;
                 status.stored();
+                if (unhealthy.remove(m.sourceId()) != null) {
+                    log.info("storage takes segments of {} again", m.sourceId());
+                    publisher.archiveStatus(
+                            m.sourceId(), null, null, segments.sealed().size(), segments.sealedBytes());
+                }
                 log.info(
                         "stored {} ({}: {} records, {} transactions, {} -> {} bytes, watermark {})",
                         s.stored.key(),
@@ -243,6 +254,9 @@ final class SinkLoop implements Runnable {
                 retryAtNanos = System.nanoTime() + backoff;
                 status.failed(e);
                 String what = s.stored == null ? "storing" : "announcing";
+                if (s.stored == null) {
+                    reportUnhealthy(m.sourceId(), e);
+                }
                 if (e instanceof RetriableException) {
                     log.warn(
                             "{} {} failed (attempt {}), retrying in {} ms: {}",
@@ -263,6 +277,26 @@ final class SinkLoop implements Runnable {
                 return;
             }
         }
+    }
+
+    /**
+     * Tells the catalog that storage refuses a source's segments: at the first failure, then at most every
+     * {@link #UNHEALTHY_REPORT_INTERVAL}, so the source's status shows the outage while it lasts.
+     */
+    private void reportUnhealthy(SourceId source, RuntimeException e) {
+        Instant now = Instant.now();
+        Instant[] state = unhealthy.get(source);
+        if (state != null && Duration.between(state[1], now).compareTo(UNHEALTHY_REPORT_INTERVAL) < 0) {
+            return;
+        }
+        Instant since = state == null ? now : state[0];
+        unhealthy.put(source, new Instant[] {since, now});
+        publisher.archiveStatus(
+                source,
+                "storage refuses sealed segments: " + e.getMessage(),
+                since,
+                segments.sealed().size(),
+                segments.sealedBytes());
     }
 
     /** Commits each partition's committable offset where it moved on; {@code only} limits it to some partitions. */

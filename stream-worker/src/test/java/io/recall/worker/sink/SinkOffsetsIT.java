@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.recall.common.Lsn;
 import io.recall.common.SourceId;
+import io.recall.schemas.catalog.ArchiveStatus;
 import io.recall.schemas.catalog.SegmentSealed;
 import io.recall.schemas.change.ChangeEnvelope;
 import java.time.Duration;
@@ -226,6 +227,17 @@ class SinkOffsetsIT {
                     });
             assertThat(runner.status().waitingSegments()).isPositive();
             assertThat(runner.status().lastFailure()).contains("simulated outage");
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                h.drain();
+                assertThat(archiveStatuses(a.source()))
+                        .as("the outage is reported for the source's status")
+                        .anySatisfy(st -> {
+                            assertThat(st.getHealthy()).isFalse();
+                            assertThat(st.getError()).contains("simulated outage");
+                            assertThat(st.getSince()).isNotNull();
+                            assertThat(st.getWaitingSegments()).isPositive();
+                        });
+            });
 
             // the waiting segment fills the buffer: records sent now are not consumed
             sent.add(h.send(later.transaction(1)));
@@ -248,10 +260,25 @@ class SinkOffsetsIT {
                     });
             assertThat(h.segments(a.source())).isNotEmpty();
             assertThat(h.storedRecords(a.source())).containsExactlyElementsOf(records(sent, a.source()));
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                h.drain();
+                List<ArchiveStatus> reports = archiveStatuses(a.source());
+                assertThat(reports.getLast().getHealthy())
+                        .as("healthy again once stored")
+                        .isTrue();
+            });
             assertThat(h.storedRecords(later.source())).containsExactlyElementsOf(records(sent, later.source()));
         } finally {
             sink.close();
         }
+    }
+
+    private List<ArchiveStatus> archiveStatuses(SourceId source) {
+        return h.catalogEvents.stream()
+                .filter(e -> e.getSourceId().equals(source.toString()))
+                .filter(e -> e.getBody() instanceof ArchiveStatus)
+                .map(e -> (ArchiveStatus) e.getBody())
+                .toList();
     }
 
     /** Asks for the source's segment to be sealed until {@code count} segments of it are announced. */
