@@ -19,6 +19,7 @@ import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -41,6 +42,7 @@ public final class BaseBackupTaker {
     public static final String RECALL_SCHEMA = "_recall";
 
     private final BlobStore store;
+    private final Duration lockWait;
     private final ClientTools tools;
     private final Clock clock;
     private final ObjectMapper json = new ObjectMapper()
@@ -51,7 +53,9 @@ public final class BaseBackupTaker {
     private final java.util.concurrent.Semaphore concurrency;
 
     /** @param maxConcurrent how many dumps may run at once in this worker (each is a pg_dump process) */
-    public BaseBackupTaker(BlobStore store, ClientTools tools, Clock clock, int maxConcurrent) {
+    /** @param lockWait how long pg_dump waits for a table lock before it gives up (the backup is retried) */
+    public BaseBackupTaker(BlobStore store, ClientTools tools, Clock clock, int maxConcurrent, Duration lockWait) {
+        this.lockWait = lockWait;
         this.store = store;
         this.tools = tools;
         this.clock = clock;
@@ -109,6 +113,9 @@ public final class BaseBackupTaker {
                     pgDump.path().toString(),
                     "--format=custom",
                     "--snapshot=" + snapshotName,
+                    // ends the one stall the capture's table lock guard can cause (see TableLockGuard): the backup
+                    // fails and is retried rather than waiting forever
+                    "--lock-wait-timeout=" + Math.max(1, lockWait.toMillis()),
                     "--no-publications",
                     "--no-subscriptions",
                     "--exclude-schema=" + pattern(RECALL_SCHEMA)));

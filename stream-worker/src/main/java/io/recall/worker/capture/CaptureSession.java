@@ -333,6 +333,17 @@ final class CaptureSession implements Runnable {
     }
 
     /**
+     * Locks the captured tables on a connection of their own until the dump ends (see {@link TableLockGuard}): no
+     * TRUNCATE or table rewrite can commit between the slot's consistent point and the dump's own locks.
+     */
+    private TableLockGuard lockCapturedTables() throws SQLException {
+        return TableLockGuard.lock(
+                connect(false),
+                spec.tables().stream().map(CaptureSession::quotedTable).toList(),
+                settings.slotCreationTimeout());
+    }
+
+    /**
      * The cluster's system identifier, read with IDENTIFY_SYSTEM before the replication connection exports a snapshot
      * (it must then stay idle), or null if the server does not answer it.
      */
@@ -367,18 +378,36 @@ final class CaptureSession implements Runnable {
         writeState("CREATING", null, null);
         report(CaptureState.BASE_BACKUP, null);
         String systemId = identifySystem(replication);
-        ReplicationSlotInfo info = createSlot(sql, replication, spec.slotName(), false);
-        Lsn consistent = new Lsn(info.getConsistentPoint().asLong());
-        Instant snapshotTime = serverNow(sql);
-        log.info(
-                "created slot {} at consistent point {} (snapshot {})",
-                spec.slotName(),
-                consistent,
-                info.getSnapshotName());
-        List<String> others = otherTables(sql);
         BaseBackupTaker.Result result;
+        Lsn consistent;
+        try (TableLockGuard guard = lockCapturedTables()) {
+            ReplicationSlotInfo info = createSlot(sql, replication, spec.slotName(), false);
+            consistent = new Lsn(info.getConsistentPoint().asLong());
+            Instant snapshotTime = serverNow(sql);
+            log.info(
+                    "created slot {} at consistent point {} (snapshot {})",
+                    spec.slotName(),
+                    consistent,
+                    info.getSnapshotName());
+            List<String> others = otherTables(sql);
+            result = takeFirstBackup(info, consistent, snapshotTime, version, versionNum, systemId, others);
+        }
+        writeState("READY", consistent, result.backupId());
+        backupCompleted(result, version, reason);
+        return consistent;
+    }
+
+    /** The dump of a slot's first backup; a failure is reported as BaseBackupFailed and rethrown. */
+    private BaseBackupTaker.Result takeFirstBackup(
+            ReplicationSlotInfo info,
+            Lsn consistent,
+            Instant snapshotTime,
+            String version,
+            int versionNum,
+            String systemId,
+            List<String> others) {
         try {
-            result = backups.take(
+            BaseBackupTaker.Result result = backups.take(
                     spec.id(),
                     spec.connection(),
                     info.getSnapshotName(),
@@ -391,6 +420,7 @@ final class CaptureSession implements Runnable {
                     others,
                     spec.baseBackupRequestId());
             handledRequest = spec.baseBackupRequestId();
+            return result;
         } catch (RuntimeException e) {
             publishCatalog(new BaseBackupFailed(
                     java.util.Objects.requireNonNullElseGet(
@@ -399,9 +429,6 @@ final class CaptureSession implements Runnable {
                     String.valueOf(e.getMessage())));
             throw e;
         }
-        writeState("READY", consistent, result.backupId());
-        backupCompleted(result, version, reason);
-        return consistent;
     }
 
     /**
@@ -497,22 +524,30 @@ final class CaptureSession implements Runnable {
                 String tmp = "recall_tmp_" + spec.id().objectSuffix() + "_"
                         + Integer.toHexString(requestId.hashCode() & 0x7fffffff);
                 String systemId = identifySystem(replication);
-                ReplicationSlotInfo info = createSlot(sql, replication, tmp, true);
-                Lsn consistent = new Lsn(info.getConsistentPoint().asLong());
-                Instant snapshotTime = serverNow(sql);
-                log.info("online base backup for request {} under temporary slot {} at {}", requestId, tmp, consistent);
-                BaseBackupTaker.Result result = backups.take(
-                        spec.id(),
-                        spec.connection(),
-                        info.getSnapshotName(),
-                        consistent,
-                        snapshotTime,
-                        version,
-                        versionNum,
-                        systemId,
-                        spec.tables(),
-                        otherTables(sql),
-                        requestId);
+                TableLockGuard guard = lockCapturedTables();
+                BaseBackupTaker.Result result;
+                try (guard) {
+                    ReplicationSlotInfo info = createSlot(sql, replication, tmp, true);
+                    Lsn consistent = new Lsn(info.getConsistentPoint().asLong());
+                    Instant snapshotTime = serverNow(sql);
+                    log.info(
+                            "online base backup for request {} under temporary slot {} at {}",
+                            requestId,
+                            tmp,
+                            consistent);
+                    result = backups.take(
+                            spec.id(),
+                            spec.connection(),
+                            info.getSnapshotName(),
+                            consistent,
+                            snapshotTime,
+                            version,
+                            versionNum,
+                            systemId,
+                            spec.tables(),
+                            otherTables(sql),
+                            requestId);
+                }
                 backupCompleted(result, version, "REQUESTED");
             }
         } catch (Exception e) {

@@ -66,7 +66,12 @@ class WorkerConfiguration {
 
     @Bean
     BaseBackupTaker baseBackupTaker(BlobStore store, ClientTools tools, Clock clock, WorkerProperties properties) {
-        return new BaseBackupTaker(store, tools, clock, properties.capture().maxConcurrentBaseBackups());
+        return new BaseBackupTaker(
+                store,
+                tools,
+                clock,
+                properties.capture().maxConcurrentBaseBackups(),
+                properties.capture().dumpLockTimeout());
     }
 
     /** Recall's topics, created when missing by Spring Kafka's admin client (the same definitions everywhere). */

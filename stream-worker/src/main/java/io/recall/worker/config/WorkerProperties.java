@@ -37,6 +37,8 @@ public record WorkerProperties(
      * @param slotRetry wait before retrying a slot held by another connection, or a failed session
      * @param slotCreationTimeout how long creating a slot may wait for running transactions
      * @param maxConcurrentBaseBackups how many pg_dump processes this worker runs at once
+     * @param dumpLockTimeout how long pg_dump waits for a table lock; a TRUNCATE or DDL queued on a captured table
+     *     while a backup starts can stall it (see TableLockGuard), and the backup is then retried
      */
     public record Capture(
             @DefaultValue("true") boolean enabled,
@@ -46,7 +48,8 @@ public record WorkerProperties(
             @NotNull @DefaultValue("30s") Duration sequenceInterval,
             @NotNull @DefaultValue("5s") Duration slotRetry,
             @NotNull @DefaultValue("5m") Duration slotCreationTimeout,
-            @Min(1) @DefaultValue("4") int maxConcurrentBaseBackups) {}
+            @Min(1) @DefaultValue("4") int maxConcurrentBaseBackups,
+            @NotNull @DefaultValue("30s") Duration dumpLockTimeout) {}
 
     /** Where base backups and segments go: {@code type} local (under {@code localRoot}) or s3. */
     public record Storage(

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.recall.common.Lsn;
+import io.recall.common.backup.BaseBackupManifest;
+import io.recall.common.pg.ClientTools;
 import io.recall.schemas.catalog.BaseBackupCompleted;
 import io.recall.schemas.catalog.CaptureState;
 import io.recall.schemas.catalog.GapDetected;
@@ -12,6 +14,10 @@ import io.recall.schemas.change.Op;
 import io.recall.schemas.change.RowChange;
 import io.recall.testsupport.PgVersion;
 import io.recall.testsupport.PostgresCluster;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -35,6 +41,92 @@ class CaptureFaultsIT {
                         assertThat(c.getNewValues().getFirst()).isEqualTo(firstColumn);
                     });
                 });
+    }
+
+    /**
+     * TRUNCATE is not MVCC-safe: one that commits after a slot's consistent point but before pg_dump locks the table
+     * would leave the dump without rows its snapshot holds. The capture locks the captured tables before the slot
+     * exists, so such a TRUNCATE waits for the dump (or, when it stalls pg_dump's own lock, the backup is retried
+     * after it): either way the backup's rows are those of its consistent point. The pg_dump here starts 4 s late, so
+     * without the lock the TRUNCATE below would commit first.
+     */
+    @Test
+    void aTruncateRacingTheFirstBackupNeverEmptiesTheDumpBehindItsConsistentPoint() throws Exception {
+        Path tools = Files.createTempDirectory("recall-slow-pg-dump");
+        Path real = new ClientTools(null).find("pg_dump").orElseThrow().path();
+        Path wrapper = tools.resolve("pg_dump");
+        Files.writeString(
+                wrapper, "#!/bin/sh\ncase \"$*\" in *--snapshot=*) sleep 4;; esac\nexec '" + real + "' \"$@\"\n");
+        Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (CaptureHarness h = new CaptureHarness()) {
+            h.startWorker("truncate-race", "--recall.tools.bin-dir=" + tools, "--recall.capture.dump-lock-timeout=3s");
+            CaptureHarness.Source s = h.createSource(
+                    pg, "CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t SELECT generate_series(1, 100)");
+            h.publish(s, List.of("public.t"), 1, false);
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> slotExists(s));
+            Thread truncate = Thread.ofVirtual().start(() -> s.sql("TRUNCATE t"));
+            h.awaitState(s, CaptureState.STREAMING);
+            truncate.join(Duration.ofSeconds(60));
+            s.sql("INSERT INTO t VALUES (1000)");
+            awaitInsertOf(h, s, "1000");
+            // the TRUNCATE is in the stream when it committed after the consistent point of the backup that
+            // succeeded, and not when that backup was retried after it
+            Lsn truncatedAt = h.chunks(s).stream()
+                    .filter(c -> c.getChanges().stream().anyMatch(ch -> ch.getOp() == Op.TRUNCATE))
+                    .map(c -> new Lsn(c.getCommitLsn()))
+                    .findFirst()
+                    .orElse(null);
+            BaseBackupCompleted backup = h.catalogBodies(s).stream()
+                    .filter(b -> b instanceof BaseBackupCompleted)
+                    .map(b -> (BaseBackupCompleted) b)
+                    .reduce((a, b) -> b)
+                    .orElseThrow();
+            Lsn consistent = new Lsn(backup.getConsistentLsn());
+            long rows = rowsInDump(h.storage.resolve(backup.getStoragePrefix()).resolve(BaseBackupManifest.DUMP_FILE));
+            if (truncatedAt != null) {
+                assertThat(truncatedAt).isGreaterThanOrEqualTo(consistent);
+            }
+            assertThat(rows)
+                    .as(
+                            "rows of t in the dump at consistent point %s; TRUNCATE streamed at %s",
+                            consistent, truncatedAt)
+                    .isEqualTo(truncatedAt != null ? 100 : 0);
+        }
+    }
+
+    private boolean slotExists(CaptureHarness.Source s) throws Exception {
+        try (var c = pg.connect(s.db());
+                var ps = c.prepareStatement("SELECT count(*) FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, s.slot());
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1) > 0;
+            }
+        }
+    }
+
+    /** Data rows of table t in a custom-format dump, as pg_restore prints them. */
+    private static long rowsInDump(Path dump) throws Exception {
+        Path pgRestore = new ClientTools(null).find("pg_restore").orElseThrow().path();
+        Process p = new ProcessBuilder(pgRestore.toString(), "--data-only", "--table=t", "--file=-", dump.toString())
+                .redirectErrorStream(true)
+                .start();
+        List<String> lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                .lines()
+                .toList();
+        assertThat(p.waitFor()).as(String.join("\n", lines)).isZero();
+        int start = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith("COPY public.t ")) {
+                start = i;
+            }
+        }
+        assertThat(start).as("COPY of t in the dump").isNotNegative();
+        return lines.subList(start + 1, lines.size()).stream()
+                .takeWhile(l -> !l.equals("\\."))
+                .count();
     }
 
     /** I1: with Kafka gone, a committed transaction is never confirmed to the slot, not even by a heartbeat. */
