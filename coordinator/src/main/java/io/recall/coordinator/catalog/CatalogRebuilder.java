@@ -7,10 +7,10 @@ import static io.recall.coordinator.db.Tables.STREAM_GAPS;
 import static org.jooq.impl.DSL.coalesce;
 import static org.jooq.impl.DSL.excluded;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.recall.common.Lsn;
 import io.recall.common.SourceId;
+import io.recall.common.backup.BaseBackupManifest;
 import io.recall.common.errors.ConflictException;
 import io.recall.common.errors.NotFoundException;
 import io.recall.common.layout.GapMarker;
@@ -95,17 +95,6 @@ public class CatalogRebuilder {
 
     /** The result of {@code POST /api/v1/admin/catalog/rebuild}. */
     public record Rebuild(List<RebuiltSource> sources) {}
-
-    /** {@code manifest.json} of a base backup as the stream worker writes it; the fields the catalog needs. */
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    record StoredManifest(
-            int formatVersion,
-            String sourceId,
-            String backupId,
-            String consistentLsn,
-            Instant snapshotTime,
-            String serverVersion,
-            Instant completedAt) {}
 
     private final DSLContext db;
     private final BlobStore store;
@@ -229,10 +218,10 @@ public class CatalogRebuilder {
                 unreadable.add(key + ": " + e.getMessage());
                 continue;
             }
-            StoredManifest m;
+            BaseBackupManifest m;
             Lsn consistent;
             try {
-                m = json.readValue(bytes, StoredManifest.class);
+                m = json.readValue(bytes, BaseBackupManifest.class);
                 consistent = Lsn.parse(m.consistentLsn());
             } catch (IOException | RuntimeException e) {
                 unreadable.add(key + ": not a base backup manifest (" + e.getMessage() + ")");
@@ -249,7 +238,12 @@ public class CatalogRebuilder {
     }
 
     private void recordBackup(
-            SourceId source, StoredManifest m, Lsn consistent, String prefix, long totalBytes, String manifestSha256) {
+            SourceId source,
+            BaseBackupManifest m,
+            Lsn consistent,
+            String prefix,
+            long totalBytes,
+            String manifestSha256) {
         OffsetDateTime snapshot = utc(m.snapshotTime());
         OffsetDateTime finished = m.completedAt() == null ? snapshot : utc(m.completedAt());
         db.insertInto(BASE_BACKUPS)

@@ -397,6 +397,30 @@ final class CaptureSession implements Runnable {
         return consistent;
     }
 
+    /** Dumps the database under a slot's exported snapshot, for the given request (null: none). */
+    private BaseBackupTaker.Result dump(
+            ReplicationSlotInfo info,
+            Lsn consistent,
+            Instant snapshotTime,
+            String version,
+            int versionNum,
+            String systemId,
+            List<String> others,
+            String requestId) {
+        return backups.take(
+                spec.id(),
+                spec.connection(),
+                info.getSnapshotName(),
+                consistent,
+                snapshotTime,
+                version,
+                versionNum,
+                systemId,
+                spec.tables(),
+                others,
+                requestId);
+    }
+
     /** The dump of a slot's first backup; a failure is reported as BaseBackupFailed and rethrown. */
     private BaseBackupTaker.Result takeFirstBackup(
             ReplicationSlotInfo info,
@@ -407,18 +431,8 @@ final class CaptureSession implements Runnable {
             String systemId,
             List<String> others) {
         try {
-            BaseBackupTaker.Result result = backups.take(
-                    spec.id(),
-                    spec.connection(),
-                    info.getSnapshotName(),
-                    consistent,
-                    snapshotTime,
-                    version,
-                    versionNum,
-                    systemId,
-                    spec.tables(),
-                    others,
-                    spec.baseBackupRequestId());
+            BaseBackupTaker.Result result = dump(
+                    info, consistent, snapshotTime, version, versionNum, systemId, others, spec.baseBackupRequestId());
             handledRequest = spec.baseBackupRequestId();
             return result;
         } catch (RuntimeException e) {
@@ -535,18 +549,8 @@ final class CaptureSession implements Runnable {
                             requestId,
                             tmp,
                             consistent);
-                    result = backups.take(
-                            spec.id(),
-                            spec.connection(),
-                            info.getSnapshotName(),
-                            consistent,
-                            snapshotTime,
-                            version,
-                            versionNum,
-                            systemId,
-                            spec.tables(),
-                            otherTables(sql),
-                            requestId);
+                    result = dump(
+                            info, consistent, snapshotTime, version, versionNum, systemId, otherTables(sql), requestId);
                 }
                 backupCompleted(result, version, "REQUESTED");
             }
