@@ -282,6 +282,38 @@ class RestoreWorkerIT {
     }
 
     @Test
+    void withoutItsSystemIdentifierTheSourceIsKnownByItsRegisteredAddress() throws Exception {
+        String user = "plain_" + UUID.randomUUID().toString().substring(0, 8);
+        String password = UUID.randomUUID().toString();
+        pg.createRole(user, password, "LOGIN");
+        // function privileges are per database: only the source database's own pg_control_system() is refused
+        pg.execute(source.db(), "REVOKE EXECUTE ON FUNCTION pg_control_system() FROM PUBLIC");
+        try {
+            RestoreEvent end = last(awaitEnd(submit(command(
+                    UUID.randomUUID().toString(),
+                    RestoreRequest.newBuilder()
+                            .setSourceId(source.id().toString())
+                            .setTarget(RestoreTargetSpec.newBuilder()
+                                    .setLatest(true)
+                                    .build())
+                            .setTargetConnectionString(harness.cipher.encrypt(
+                                    pg.connectionUri(user, password, source.db()) + "?sslmode=disable"))
+                            .setMode(RestoreMode.OVERWRITE)
+                            .setLatestLsn(finalWal.toString())
+                            .setSourceSystemIdentifier(sourceSystemIdentifier)
+                            .setSourceDatabase(source.db())
+                            .build()))));
+            assertThat(end.getStatus()).isEqualTo(RestoreStatus.FAILED);
+            assertThat(end.getError()).contains("is the source itself").contains("registered");
+        } finally {
+            pg.execute(source.db(), "GRANT EXECUTE ON FUNCTION pg_control_system() TO PUBLIC");
+        }
+        try (Connection c = pg.connect(source.db())) {
+            assertThat(SourceWorkload.hashes(c)).isEqualTo(finalState);
+        }
+    }
+
+    @Test
     void aCorruptBaseBackupFailsNamingTheFile() throws Exception {
         SourceId other = SourceId.random();
         String dumped = pg.createDatabase("corrupt_src");

@@ -1,5 +1,7 @@
 package io.recall.restore.base;
 
+import static io.recall.restore.WorkFiles.deleteRecursively;
+
 import io.recall.common.Lsn;
 import io.recall.common.backup.BaseBackupCorruptException;
 import io.recall.common.backup.BaseBackupManifest;
@@ -26,12 +28,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -450,23 +450,6 @@ public final class BaseRestorer {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    log.warn("cannot delete {}: {}", p, e.toString());
-                }
-            });
-        } catch (IOException e) {
-            log.warn("cannot delete {}: {}", dir, e.toString());
         }
     }
 }

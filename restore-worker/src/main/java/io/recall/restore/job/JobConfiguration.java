@@ -62,7 +62,8 @@ class JobConfiguration {
                 properties.topics(),
                 clock,
                 worker,
-                properties.restore());
+                properties.restore(),
+                () -> watcherConsumer(kafka, worker));
         JobRunner runner = new JobRunner(
                 properties.restore().concurrency(),
                 () -> groupConsumer(kafka, worker),

@@ -6,6 +6,8 @@ import io.recall.restore.base.BaseRestorer;
 import io.recall.restore.config.RestoreWorkerProperties;
 import io.recall.schemas.RecallTopics;
 import java.time.Clock;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.Producer;
 
 /**
@@ -14,6 +16,7 @@ import org.apache.kafka.clients.producer.Producer;
  * @param cipher the coordinator's keyring, or null when none is configured (then only clear connection strings work)
  * @param producer sends restore events and seal requests
  * @param worker this worker's name in events
+ * @param plainConsumers new consumers without a group (the caller closes each), for reading {@code recall.sources}
  */
 record JobServices(
         BlobStore store,
@@ -23,4 +26,5 @@ record JobServices(
         RecallTopics topics,
         Clock clock,
         String worker,
-        RestoreWorkerProperties.Restore settings) {}
+        RestoreWorkerProperties.Restore settings,
+        Supplier<KafkaConsumer<String, byte[]>> plainConsumers) {}

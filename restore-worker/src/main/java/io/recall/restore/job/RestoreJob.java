@@ -1,5 +1,7 @@
 package io.recall.restore.job;
 
+import static io.recall.restore.WorkFiles.deleteRecursively;
+
 import io.recall.common.Lsn;
 import io.recall.common.backup.BaseBackupManifest;
 import io.recall.common.errors.InvalidRequestException;
@@ -17,8 +19,6 @@ import io.recall.restore.replay.TargetNotRestorableException;
 import io.recall.restore.replay.TransactionReader;
 import io.recall.schemas.restore.RestorePhase;
 import io.recall.schemas.sink.SealRequest;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -28,11 +28,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,6 +89,7 @@ final class RestoreJob implements Runnable {
     private final JobEvents events;
     private volatile Outcome outcome = Outcome.KEEP;
     private volatile RestorePhase phase = RestorePhase.VALIDATING;
+    private boolean registrationChecked;
 
     /**
      * @param request the request, or null when it could not be read ({@code invalid} says why): the job then only
@@ -229,10 +228,10 @@ final class RestoreJob implements Runnable {
                     events.cancelled(phase, control.reason());
                     return Outcome.COMMIT;
                 }
-                if (wasInterrupted || t instanceof Error) {
-                    log.error("restore failed in {}", phase, t);
+                if (t instanceof RecallException && !wasInterrupted) {
+                    log.warn("restore failed in {}: {}", phase, t.getMessage()); // says what is wrong, in words
                 } else {
-                    log.warn("restore failed in {}: {}", phase, t.toString(), t);
+                    log.error("restore failed in {}", phase, t);
                 }
                 String error = describe(t);
                 if (accepted) {
@@ -283,18 +282,18 @@ final class RestoreJob implements Runnable {
         return "recall-restore " + restoreId;
     }
 
-    /** Refuses a target in the cluster and database {@code where} names as the source. */
-    private static void refuseSource(
+    /**
+     * Refuses a target in the cluster and database {@code where} names as the source. When the target allows neither
+     * way to read its system identifier, compares host, port and database with the source's registration instead.
+     */
+    private void refuseSource(
             TargetDatabase.Identity target,
             ConnectionString connection,
             String sourceSystem,
             String sourceDatabase,
             String where) {
         if (target.systemIdentifier() == null) {
-            log.warn(
-                    "cannot read the target's system identifier (neither pg_control_system() nor IDENTIFY_SYSTEM is"
-                            + " permitted for {}): not checked against the source's",
-                    connection.user());
+            refuseRegisteredSource(target, connection);
             return;
         }
         if (sourceSystem == null || !sourceSystem.equals(target.systemIdentifier())) {
@@ -306,6 +305,33 @@ final class RestoreJob implements Runnable {
                     + (sourceDatabase == null ? ", and " + where + " does not name the source database" : "")
                     + ", as " + where + " says): restore into another database");
         }
+    }
+
+    private void refuseRegisteredSource(TargetDatabase.Identity target, ConnectionString connection) {
+        if (registrationChecked) {
+            return;
+        }
+        registrationChecked = true;
+        var registered = SourceAddress.lookup(
+                services.plainConsumers().get(), services.topics().sources(), request.source());
+        if (registered.isEmpty()) {
+            log.warn(
+                    "cannot tell whether the target is the source itself: {} may read neither pg_control_system() nor"
+                            + " IDENTIFY_SYSTEM, and source {} is not registered on {}",
+                    connection.user(),
+                    request.source(),
+                    services.topics().sources());
+            return;
+        }
+        var s = registered.get();
+        if (s.getHost().equalsIgnoreCase(connection.host())
+                && s.getPort() == connection.port()
+                && s.getDatabase().equals(target.database())) {
+            throw new InvalidRequestException("the target database " + target.database() + " on " + connection.host()
+                    + ":" + connection.port() + " is the source itself (the source is registered at that host, port"
+                    + " and database): restore into another database");
+        }
+        log.info("the target's system identifier is not readable; it is not the source by host, port and database");
     }
 
     private void lock(TargetDatabase db, ConnectionString target) {
@@ -641,22 +667,5 @@ final class RestoreJob implements Runnable {
                     + (s.getSQLState() == null ? "" : " (SQLSTATE " + s.getSQLState() + ")");
         }
         return m == null ? t.toString() : t.getClass().getSimpleName() + ": " + m;
-    }
-
-    private static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    log.warn("cannot delete {}: {}", p, e.toString());
-                }
-            });
-        } catch (IOException e) {
-            log.warn("cannot delete {}: {}", dir, e.toString());
-        }
     }
 }
