@@ -3,9 +3,12 @@ package io.recall.restore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.recall.common.Lsn;
 import io.recall.common.SourceId;
 import io.recall.common.backup.BaseBackupManifest;
+import io.recall.common.layout.RestorePointMarker;
 import io.recall.common.segment.SealedSegment;
 import io.recall.common.segment.SegmentWriter;
 import io.recall.common.storage.BlobStore;
@@ -111,7 +114,7 @@ class RestoreWorkerIT {
     private int segmentCount;
 
     /** The source just after a marker transaction. */
-    private record Checkpoint(Map<String, String> tables, Map<String, Long> sequences, Lsn markerLsn) {}
+    private record Checkpoint(Map<String, String> tables, Map<String, Long> sequences, Lsn markerLsn, long xid) {}
 
     @BeforeAll
     void captureAWorkloadAndStoreItsSegments() throws Exception {
@@ -232,6 +235,54 @@ class RestoreWorkerIT {
                     .as("triggers created after replay")
                     .isNotEqualTo("0");
         }
+    }
+
+    @Test
+    void xidAndNamedRestorePointTargetsStopAtTheirTransaction() throws Exception {
+        String byXid = pg.createDatabase("at_xid");
+        RestoreEvent xid = last(awaitEnd(submit(request(byXid, t -> t.setXid(cp.xid()), r -> {}))));
+        assertThat(xid.getStatus()).as(xid.getError()).isEqualTo(RestoreStatus.SUCCEEDED);
+        assertThat(xid.getRestoredToLsn()).isEqualTo(cp.markerLsn().toString());
+        try (Connection c = pg.connect(byXid)) {
+            assertThat(SourceWorkload.hashes(c)).isEqualTo(cp.tables());
+        }
+
+        // a restore point named without its LSN is read from storage, where the coordinator writes it
+        String name = "before-" + UUID.randomUUID().toString().substring(0, 8);
+        Lsn after = new Lsn(cp.markerLsn().value() + 1);
+        store.put(
+                RestorePointMarker.key(source.id(), name),
+                new ObjectMapper()
+                        .registerModule(new JavaTimeModule())
+                        .writeValueAsBytes(new RestorePointMarker(
+                                RestorePointMarker.FORMAT_VERSION,
+                                source.id().toString(),
+                                name,
+                                after.toString(),
+                                Instant.now(),
+                                Instant.now())));
+        String byName = pg.createDatabase("at_point");
+        RestoreEvent point = last(awaitEnd(submit(request(byName, t -> t.setRestorePoint(name), r -> {}))));
+        assertThat(point.getStatus()).as(point.getError()).isEqualTo(RestoreStatus.SUCCEEDED);
+        assertThat(point.getCutoffLsn()).isEqualTo(after.toString());
+        try (Connection c = pg.connect(byName)) {
+            assertThat(SourceWorkload.hashes(c)).isEqualTo(cp.tables());
+        }
+
+        RestoreEvent missing = last(awaitEnd(
+                submit(request(pg.createDatabase("no_point"), t -> t.setRestorePoint("no-such-point"), r -> {}))));
+        assertThat(missing.getStatus()).isEqualTo(RestoreStatus.FAILED);
+        assertThat(missing.getError()).contains("no restore point named 'no-such-point'");
+    }
+
+    @Test
+    void aJobForSomeTablesIsRefusedClearly() {
+        RestoreEvent end = last(awaitEnd(submit(request(
+                pg.createDatabase("some_tables"),
+                t -> t.setLsn(cp.markerLsn().toString()),
+                r -> r.setTables(List.of("public.accounts"))))));
+        assertThat(end.getStatus()).isEqualTo(RestoreStatus.FAILED);
+        assertThat(end.getError()).contains("'tables'").contains("not supported");
     }
 
     @Test
@@ -493,7 +544,7 @@ class RestoreWorkerIT {
                     .filter(ch -> ch.getXid() == xid && ch.getChunkIndex() == 0)
                     .findFirst()
                     .orElseThrow();
-            return new Checkpoint(tables, seqs, new Lsn(marker.getCommitLsn()));
+            return new Checkpoint(tables, seqs, new Lsn(marker.getCommitLsn()), xid);
         }
     }
 
@@ -734,16 +785,21 @@ class RestoreWorkerIT {
                 .build();
     }
 
-    private String submit(RestoreCommand c) throws Exception {
+    private String submit(RestoreCommand c) {
         send(c.getRestoreId(), c);
         return c.getRestoreId();
     }
 
-    private void send(String key, RestoreCommand c) throws Exception {
-        ByteBuffer b = c.toByteBuffer();
-        byte[] value = new byte[b.remaining()];
-        b.get(value);
-        producer.send(new ProducerRecord<>("recall.restore-jobs", key, value)).get();
+    private void send(String key, RestoreCommand c) {
+        try {
+            ByteBuffer b = c.toByteBuffer();
+            byte[] value = new byte[b.remaining()];
+            b.get(value);
+            producer.send(new ProducerRecord<>("recall.restore-jobs", key, value))
+                    .get();
+        } catch (Exception e) {
+            throw new AssertionError("cannot send restore job " + key, e);
+        }
     }
 
     private List<RestoreEvent> events(String id) {
