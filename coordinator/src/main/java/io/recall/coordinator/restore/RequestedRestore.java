@@ -12,7 +12,8 @@ import java.util.UUID;
  * another system wrote straight to {@code recall.restore-jobs}.
  *
  * @param target as requested, one property (see {@link RestoreTarget#asJson()})
- * @param latestLsn for a latest target: the durable watermark when the coordinator accepted it
+ * @param latestLsn for latest, time and xid targets: the durable watermark when the coordinator accepted the job,
+ *     which the worker waits to see stored before it resolves the target
  * @param restorePointLsn for a restore point: the LSN recorded under its name
  * @param connectionCiphertext the whole target connection string sealed by {@link io.recall.common.crypto.SecretCipher}
  * @param targetDisplay the target connection string with its password masked; never the password

@@ -142,7 +142,11 @@ public class RestoreService {
                 sourceId,
                 target.asJson(),
                 inclusive,
-                target instanceof Latest ? admission.latestLsn() : null,
+                // what the worker waits to see stored: latest, time and xid targets are resolved against the stream
+                // as it stands, so it must hold everything that was durable when the job was accepted
+                target instanceof Latest || target instanceof AtTime || target instanceof AtXid
+                        ? admission.latestLsn()
+                        : null,
                 restorePointLsn,
                 cipher.encrypt(request.targetConnectionString().strip()),
                 connection.masked(),

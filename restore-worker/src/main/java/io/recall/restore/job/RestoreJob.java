@@ -359,9 +359,10 @@ final class RestoreJob implements Runnable {
         RestoreTarget target = request.target(stored::restorePoint);
         RecoveryWindow window = stored.window();
         Lsn needed = neededEnd(target);
-        if (needed != null && window.end().isBefore(needed)) {
-            window = awaitStored(stored, needed, window);
-        } else if (target instanceof RestoreTarget.Latest && request.latestLsn() == null) {
+        if (needed != null && !reached(window, needed, target)) {
+            window = awaitStored(stored, needed, target, window);
+        } else if (needed == null && !(target instanceof RestoreTarget.AtLsn)) {
+            // latest, time or xid written straight to the topic, with no durable watermark to wait for
             window = awaitLatestSeal(stored);
         }
         control.check();
@@ -398,13 +399,24 @@ final class RestoreJob implements Runnable {
                 t.inclusive() && t.lsn().value() != -1L ? new Lsn(t.lsn().value() + 1) : t.lsn();
             case RestoreTarget.AtRestorePoint p -> p.lsn();
             case RestoreTarget.Latest l -> request.latestLsn();
-            case RestoreTarget.AtTime t -> null;
-            case RestoreTarget.AtXid x -> null;
+            case RestoreTarget.AtTime t -> request.latestLsn();
+            case RestoreTarget.AtXid x -> request.latestLsn();
         };
     }
 
+    /**
+     * Whether the stored stream reaches what the target needs: {@code needed}, and for a time target also a server
+     * time past the target (the resolver cannot stop a time target at a stored end that is not later than it).
+     */
+    private static boolean reached(RecoveryWindow window, Lsn needed, RestoreTarget target) {
+        if (window.end().isBefore(needed)) {
+            return false;
+        }
+        return !(target instanceof RestoreTarget.AtTime t) || t.time().isBefore(window.endTime());
+    }
+
     /** Asks the sinks to seal the source's open segment until storage reaches {@code needed}, or fails. */
-    private RecoveryWindow awaitStored(StoredSource stored, Lsn needed, RecoveryWindow window) {
+    private RecoveryWindow awaitStored(StoredSource stored, Lsn needed, RestoreTarget target, RecoveryWindow window) {
         long deadline = System.nanoTime() + services.settings().sealWait().toNanos();
         long lastSeal = 0;
         while (true) {
@@ -418,7 +430,7 @@ final class RestoreJob implements Runnable {
             }
             control.sleep(STORAGE_POLL);
             window = stored.refresh().window();
-            if (!window.end().isBefore(needed)) {
+            if (reached(window, needed, target)) {
                 return window;
             }
             if (System.nanoTime() - deadline > 0) {
