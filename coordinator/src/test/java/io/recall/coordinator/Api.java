@@ -13,8 +13,8 @@ import java.time.Duration;
 /** A plain HTTP client for the REST API, as any user's script would call it. */
 final class Api {
 
-    /** A response: status, raw body (for "never contains" assertions) and parsed JSON. */
-    record Response(int status, String body, String contentType) {
+    /** A response: status, raw body (for "never contains" assertions), parsed JSON and the Location header. */
+    record Response(int status, String body, String contentType, String location) {
         JsonNode json() {
             try {
                 return JSON.readTree(body);
@@ -69,7 +69,8 @@ final class Api {
             return new Response(
                     r.statusCode(),
                     r.body(),
-                    r.headers().firstValue("Content-Type").orElse(""));
+                    r.headers().firstValue("Content-Type").orElse(""),
+                    r.headers().firstValue("Location").orElse(null));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

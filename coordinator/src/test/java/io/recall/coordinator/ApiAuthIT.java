@@ -32,6 +32,13 @@ class ApiAuthIT extends CoordinatorIT {
             new Route("GET", "/api/v1/sources/" + ANY_ID + "/segments", "viewer"),
             new Route("GET", "/api/v1/sources/" + ANY_ID + "/recovery-window", "viewer"),
             new Route("POST", "/api/v1/admin/catalog/rebuild?sourceId=" + ANY_ID, "admin"),
+            new Route("POST", "/api/v1/sources/" + ANY_ID + "/restore-points", "operator"),
+            new Route("GET", "/api/v1/sources/" + ANY_ID + "/restore-points", "viewer"),
+            new Route("GET", "/api/v1/sources/" + ANY_ID + "/restore-points/before-migration", "viewer"),
+            new Route("POST", "/api/v1/restores", "operator"),
+            new Route("GET", "/api/v1/restores", "viewer"),
+            new Route("GET", "/api/v1/restores/" + ANY_ID, "viewer"),
+            new Route("POST", "/api/v1/restores/" + ANY_ID + "/cancel", "operator"),
             new Route("GET", "/api/v1/tokens", "admin"),
             new Route("POST", "/api/v1/tokens", "admin"),
             new Route("DELETE", "/api/v1/tokens/" + ANY_ID, "admin"));
@@ -102,6 +109,9 @@ class ApiAuthIT extends CoordinatorIT {
         Api.Response docs = anonymous.get("/v3/api-docs");
         assertThat(docs.status()).isEqualTo(200);
         assertThat(docs.json().get("paths").has("/api/v1/sources")).isTrue();
+        assertThat(docs.json().get("paths").has("/api/v1/restores")).isTrue();
+        assertThat(docs.json().get("paths").has("/api/v1/sources/{id}/restore-points"))
+                .isTrue();
         assertThat(anonymous.get("/swagger-ui/index.html").status()).isEqualTo(200);
     }
 

@@ -17,8 +17,13 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -26,10 +31,12 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * A coordinator whose Kafka address answers nothing at first: requests that change a desired state answer 503 after a
- * bounded wait, the changes stay committed, and once Kafka answers the reconciler publishes the latest state. Its own
+ * bounded wait, the changes stay committed, and once Kafka answers the reconciler publishes the latest state; a restore
+ * Kafka does not take fails. Its own
  * metadata database and topic prefix keep it apart from the other tests' coordinator; its catalog listener is off.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class KafkaUnavailableIT {
 
     private static final String ADMIN_TOKEN = "test-admin-token-" + "unavailable0123456789abcdef012345";
@@ -59,9 +66,11 @@ class KafkaUnavailableIT {
         r.add("recall.topics.prefix", () -> PREFIX);
         r.add("recall.desired-state.publish-timeout", () -> "2s");
         r.add("recall.desired-state.reconcile-interval", () -> "1s");
+        r.add("recall.restores.publish-timeout", () -> "2s");
     }
 
     @Test
+    @Order(2)
     void changesAnswer503AndArePublishedOnceKafkaAnswers() throws Exception {
         Api admin = new Api(port, ADMIN_TOKEN);
         SourceDb src = sourceDb(PG, "CREATE TABLE t (id int PRIMARY KEY)");
@@ -116,6 +125,50 @@ class KafkaUnavailableIT {
             assertThat(resumed.status()).as(resumed.body()).isEqualTo(200);
             assertThat(resumed.json().get("epoch").asLong()).isEqualTo(3);
         }
+    }
+
+    /**
+     * Runs first: once the other test lets Kafka answer, every producer of this context has learnt the broker's own
+     * address and no longer needs the forwarded one.
+     *
+     * <p>A restore whose request Kafka does not take is marked FAILED with that error, since no worker can ever see it,
+     * and the client is told to submit it again.
+     */
+    @Test
+    @Order(1)
+    void aRestoreKafkaDoesNotTakeFailsWith503() throws Exception {
+        Api admin = new Api(port, ADMIN_TOKEN);
+        SourceDb src = sourceDb(PG, "CREATE TABLE t (id int PRIMARY KEY)");
+        String id = admin.post("/api/v1/sources", body("nokafka-restore", src.uri()))
+                .json()
+                .get("sourceId")
+                .asText();
+        // the catalog listener is off here: a successful base backup makes the window non-empty
+        PG.execute(
+                METADATA_DB,
+                "INSERT INTO base_backups (id, source_id, status, reason, consistent_lsn, snapshot_time, requested_at)"
+                        + " VALUES (gen_random_uuid(), '" + id + "', 'SUCCEEDED', 'INITIAL', 4096, now(), now())");
+        String password = "Target-" + UUID.randomUUID();
+
+        Api.Response r = admin.post(
+                "/api/v1/restores",
+                Map.of(
+                        "sourceId",
+                        id,
+                        "target",
+                        Map.of("latest", true),
+                        "targetConnectionString",
+                        PG.connectionUri("restorer", password, "restored")));
+
+        assertThat(r.status()).as(r.body()).isEqualTo(503);
+        JsonNode problem = r.json();
+        assertThat(problem.get("type").asText()).endsWith("/kafka-unavailable");
+        assertThat(problem.get("detail").asText()).contains("submit it again").doesNotContain(password);
+        JsonNode job = admin.get("/api/v1/restores/" + problem.get("restoreId").asText())
+                .json();
+        assertThat(job.get("status").asText()).isEqualTo("FAILED");
+        assertThat(job.get("error").asText()).contains("Kafka did not acknowledge");
+        assertThat(job.get("finishedAt").isNull()).isFalse();
     }
 
     private static long publishedEpoch(String id) throws java.sql.SQLException {

@@ -215,10 +215,10 @@ class RetentionIT extends CoordinatorIT {
         awaitCatalog(unmanaged, 2, 0);
         awaitCatalog(restoring, 2, 1);
         UUID job = UUID.randomUUID();
-        execute("INSERT INTO restore_jobs (id, source_id, target, inclusive, target_connection, mode, create_database,"
-                + " status, base_backup_id, submitted_via, created_at, updated_at, version) VALUES ('" + job + "', '"
-                + restoring + "', '{\"latest\": true}', true, 'postgresql://target/db', 'FULL', false, 'RUNNING', '"
-                + inUse.getBackupId() + "', 'API', now(), now(), 0)");
+        execute("INSERT INTO restores (id, source_id, target, inclusive, mode, create_database, status,"
+                + " cancel_requested, base_backup_id, submitted_via, requested_at, updated_at) VALUES ('" + job + "', '"
+                + restoring + "', '{\"latest\": true}', true, 'EMPTY', false, 'RUNNING', false, '"
+                + inUse.getBackupId() + "', 'API', now(), now())");
 
         retainAt(NOW);
         assertThat(succeeded(unmanaged)).hasSize(2);
@@ -227,7 +227,7 @@ class RetentionIT extends CoordinatorIT {
         assertThat(segmentKeys(restoring)).containsExactly(needed.getObjectKey());
 
         // the restore is done: the policy applies
-        execute("UPDATE restore_jobs SET status = 'SUCCEEDED' WHERE id = '" + job + "'");
+        execute("UPDATE restores SET status = 'SUCCEEDED' WHERE id = '" + job + "'");
         retainAt(NOW);
         assertThat(succeeded(restoring)).containsExactly(newest.getBackupId());
         assertThat(segmentKeys(restoring)).isEmpty();

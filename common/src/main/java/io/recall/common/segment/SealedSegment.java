@@ -3,7 +3,7 @@ package io.recall.common.segment;
 import io.recall.common.storage.BlobInfo;
 import io.recall.common.storage.BlobStore;
 import io.recall.common.storage.BlobWriter;
-import io.recall.schemas.change.ChangeEnvelope;
+import io.recall.schemas.segment.SegmentBlock;
 import java.io.BufferedInputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -65,9 +65,9 @@ public final class SealedSegment {
     public long writeTo(OutputStream target) throws IOException {
         CountingOutputStream counting = new CountingOutputStream(target);
         try (InputStream in = new BufferedInputStream(Files.newInputStream(spool), 64 * 1024);
-                DataFileStream<ChangeEnvelope> blocks =
-                        new DataFileStream<>(in, new SpecificDatumReader<>(ChangeEnvelope.class));
-                DataFileWriter<ChangeEnvelope> file = options.newFileWriter()) {
+                DataFileStream<SegmentBlock> blocks =
+                        new DataFileStream<>(in, new SpecificDatumReader<>(SegmentBlock.class));
+                DataFileWriter<SegmentBlock> file = options.newFileWriter()) {
             metadata.toMeta().forEach(file::setMeta);
             file.create(SegmentFormat.SCHEMA, counting, syncMarker(key()));
             // same codec on both sides: compressed blocks are copied as they are

@@ -1,6 +1,7 @@
 package io.recall.common.segment;
 
 import io.recall.schemas.change.ChangeEnvelope;
+import io.recall.schemas.segment.SegmentBlock;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -14,18 +15,28 @@ public final class SegmentFormat {
 
     /**
      * Version of the layout of a segment (what the records and metadata keys mean). A reader refuses a file with a
-     * higher version than it knows.
+     * higher version than it knows. Version 1: the records are {@link ChangeEnvelope}s. Version 2: the records are
+     * {@link SegmentBlock}s, each holding a run of change records column by column.
      */
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
 
-    /** The schema segments are written with: the change-stream record, so Kafka records are stored as they came. */
-    public static final Schema SCHEMA = ChangeEnvelope.getClassSchema();
+    /** The schema of a segment's records: blocks of change records ({@code SegmentBlock.avsc}). */
+    public static final Schema SCHEMA = SegmentBlock.getClassSchema();
 
-    /** CRC-64-AVRO fingerprint of {@link #SCHEMA}'s parsing canonical form: the one single-object encoding carries. */
+    /** CRC-64-AVRO fingerprint of {@link #SCHEMA}'s parsing canonical form. */
     public static final long SCHEMA_FINGERPRINT = SchemaNormalization.parsingFingerprint64(SCHEMA);
 
     /** {@link #SCHEMA_FINGERPRINT} as 16 upper-case hex digits, as {@link SegmentMetadata#schemaFingerprint()}. */
     public static final String SCHEMA_FINGERPRINT_HEX = fingerprintHex(SCHEMA);
+
+    /** The schema of the change records a segment holds: the change-stream record, as capture publishes it. */
+    public static final Schema ENVELOPE_SCHEMA = ChangeEnvelope.getClassSchema();
+
+    /**
+     * CRC-64-AVRO fingerprint of {@link #ENVELOPE_SCHEMA}'s parsing canonical form: the one single-object encoding
+     * carries.
+     */
+    public static final long ENVELOPE_SCHEMA_FINGERPRINT = SchemaNormalization.parsingFingerprint64(ENVELOPE_SCHEMA);
 
     /** Avro's name of the codec segments are compressed with. */
     public static final String CODEC = "zstandard";

@@ -47,7 +47,8 @@ import java.util.function.Function;
  * @param recordCount records in the file
  * @param transactionCount transactions whose last chunk is in this segment
  * @param changeCount row changes, truncates and logical messages in its chunks
- * @param uncompressedBytes Avro binary size of the records before compression
+ * @param uncompressedBytes Avro binary size of the change records (as {@code ChangeEnvelope}s, however the format
+ *     stores them)
  * @param schemaFingerprint CRC-64-AVRO fingerprint of the records' schema, 16 upper-case hex digits
  * @param formatVersion {@link SegmentFormat#FORMAT_VERSION} of the writer
  * @param writerVersion the release that wrote the file

@@ -3,6 +3,7 @@ package io.recall.common.segment;
 import io.recall.common.Lsn;
 import io.recall.common.SourceId;
 import io.recall.schemas.change.ChangeEnvelope;
+import io.recall.schemas.segment.SegmentBlock;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
@@ -21,8 +22,9 @@ import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
 
 /**
- * Collects one source's change records into a segment. Records are compressed as they arrive into a spool file on
- * local disk, so memory stays at one compression block however large the segment grows. The file header's metadata
+ * Collects one source's change records into a segment. Records are gathered into blocks ({@link BlockCodec}), and each
+ * block is compressed into a spool file on local disk once its records reach {@link Options#blockBytes()}, so memory
+ * stays at one block however large the segment grows. The file header's metadata
  * can only be written once the records are known, so {@link #finish()} yields a {@link SealedSegment} that writes the
  * final file, header first, by copying the compressed blocks from the spool without recompressing them.
  *
@@ -34,8 +36,9 @@ public final class SegmentWriter implements Closeable {
      * How segments are compressed.
      *
      * @param zstdLevel zstd compression level, 1 (fastest) to 22
-     * @param blockBytes uncompressed size of a compression block (Avro's sync interval): larger blocks compress better
-     *     and cost that much memory per open segment
+     * @param blockBytes how many bytes of change records (their Avro binary encoding, as
+     *     {@link SegmentWriter#uncompressedBytes()} counts them) a block holds, which is compressed as a whole: larger
+     *     blocks compress better and cost about that much memory per open segment
      */
     public record Options(int zstdLevel, int blockBytes) {
 
@@ -50,15 +53,18 @@ public final class SegmentWriter implements Closeable {
             }
         }
 
-        DataFileWriter<ChangeEnvelope> newFileWriter() {
-            DataFileWriter<ChangeEnvelope> writer =
-                    new DataFileWriter<>(new SpecificDatumWriter<>(SegmentFormat.SCHEMA));
+        DataFileWriter<SegmentBlock> newFileWriter() {
+            DataFileWriter<SegmentBlock> writer = new DataFileWriter<>(new SpecificDatumWriter<>(SegmentFormat.SCHEMA));
             // zstd's frame checksum: a corrupted block fails to decompress instead of yielding wrong changes
             writer.setCodec(CodecFactory.zstandardCodec(zstdLevel, true));
-            writer.setSyncInterval(blockBytes);
+            // the writer ends each Avro block after one SegmentBlock (sync); Avro must not end one earlier
+            writer.setSyncInterval(MAX_SYNC_INTERVAL);
             return writer;
         }
     }
+
+    /** The largest sync interval Avro allows. */
+    private static final int MAX_SYNC_INTERVAL = 1 << 30;
 
     /** Avro single-object encoding: the marker bytes, then the schema's fingerprint (little-endian), then the datum. */
     private static final int SINGLE_OBJECT_HEADER = 10;
@@ -66,11 +72,14 @@ public final class SegmentWriter implements Closeable {
     private final SourceId source;
     private final Path spool;
     private final Options options;
-    private final DataFileWriter<ChangeEnvelope> out;
+    private final DataFileWriter<SegmentBlock> out;
     private final SegmentStats stats;
-    private final SpecificDatumWriter<ChangeEnvelope> datumWriter = new SpecificDatumWriter<>(SegmentFormat.SCHEMA);
+    private final SpecificDatumWriter<ChangeEnvelope> datumWriter =
+            new SpecificDatumWriter<>(SegmentFormat.ENVELOPE_SCHEMA);
     private final ByteArrayOutputStream encoded = new ByteArrayOutputStream(4096);
     private BinaryEncoder encoder;
+    private BlockCodec.Encoder block;
+    private long blockBytes;
     private boolean finished;
     private boolean closed;
 
@@ -80,6 +89,7 @@ public final class SegmentWriter implements Closeable {
         this.spool = spool;
         this.options = options;
         this.stats = new SegmentStats(source, watermark, watermarkTime);
+        this.block = new BlockCodec.Encoder(source.toString());
         OutputStream file = new BufferedOutputStream(Files.newOutputStream(spool), 64 * 1024);
         try {
             this.out = options.newFileWriter().create(SegmentFormat.SCHEMA, file);
@@ -108,23 +118,29 @@ public final class SegmentWriter implements Closeable {
         return new SegmentWriter(source, spool, options, watermark, watermarkTime);
     }
 
-    /** Appends a record, encoding it. */
+    /**
+     * Appends a record. A record Avro cannot encode is refused with Avro's exception, and the segment stays as it was.
+     *
+     * @throws IllegalArgumentException if it is of another source
+     */
     public void append(ChangeEnvelope record) throws IOException {
         checkRecord(record);
+        // Avro's encoding measures the record, and checks it against the schema before the block holds any of it
         encoded.reset();
         encoder = EncoderFactory.get().directBinaryEncoder(encoded, encoder);
         datumWriter.write(record, encoder);
         encoder.flush();
-        appendDatum(record, ByteBuffer.wrap(encoded.toByteArray()));
+        appendRecord(record, encoded.size());
     }
 
     /**
-     * Appends a record as it arrived from Kafka, copying its Avro body instead of encoding it again.
+     * Appends a record as it arrived from Kafka, measured by its encoding instead of encoding it again.
      *
-     * @param record the decoded record, for the metadata
+     * @param record the decoded record, what the segment stores
      * @param singleObjectEncoding the same record in Avro single-object encoding (as {@code ChangeEnvelope.toByteBuffer}
      *     writes it)
-     * @throws IllegalArgumentException if the encoding is not single-object encoding of {@link SegmentFormat#SCHEMA}
+     * @throws IllegalArgumentException if the encoding is not single-object encoding of
+     *     {@link SegmentFormat#ENVELOPE_SCHEMA}, or the record is of another source
      */
     public void append(ChangeEnvelope record, byte[] singleObjectEncoding) throws IOException {
         checkRecord(record);
@@ -134,11 +150,12 @@ public final class SegmentWriter implements Closeable {
         }
         long fingerprint =
                 ByteBuffer.wrap(b, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        if (fingerprint != SegmentFormat.SCHEMA_FINGERPRINT) {
+        if (fingerprint != SegmentFormat.ENVELOPE_SCHEMA_FINGERPRINT) {
             throw new IllegalArgumentException("record written with schema fingerprint " + Long.toHexString(fingerprint)
-                    + ", segments are written with " + SegmentFormat.SCHEMA_FINGERPRINT_HEX);
+                    + ", segments hold records of "
+                    + SegmentFormat.fingerprintHex(SegmentFormat.ENVELOPE_SCHEMA));
         }
-        appendDatum(record, ByteBuffer.wrap(b, SINGLE_OBJECT_HEADER, b.length - SINGLE_OBJECT_HEADER));
+        appendRecord(record, b.length - SINGLE_OBJECT_HEADER);
     }
 
     private void checkRecord(ChangeEnvelope record) {
@@ -151,11 +168,25 @@ public final class SegmentWriter implements Closeable {
         }
     }
 
-    private void appendDatum(ChangeEnvelope record, ByteBuffer datum) throws IOException {
-        int size = datum.remaining();
-        // metadata first: it rejects an unknown body before the file holds it
+    private void appendRecord(ChangeEnvelope record, int size) throws IOException {
+        // the block first: it rejects what it cannot store before the metadata counts it
+        block.add(record);
         stats.add(record, size);
-        out.appendEncoded(datum);
+        blockBytes += size;
+        if (blockBytes >= options.blockBytes()) {
+            writeBlock();
+        }
+    }
+
+    /** Compresses the block into the spool file as one Avro block, and starts the next. */
+    private void writeBlock() throws IOException {
+        if (block.envelopes() == 0) {
+            return;
+        }
+        out.append(block.finish());
+        out.sync();
+        block = new BlockCodec.Encoder(source.toString());
+        blockBytes = 0;
     }
 
     /** The source whose records this segment holds. */
@@ -201,6 +232,7 @@ public final class SegmentWriter implements Closeable {
             throw new IllegalStateException("segment writer is " + (finished ? "finished" : "closed"));
         }
         SegmentMetadata metadata = stats.metadata();
+        writeBlock();
         out.close();
         finished = true;
         return new SealedSegment(metadata, spool, options);

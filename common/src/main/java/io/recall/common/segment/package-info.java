@@ -4,10 +4,14 @@
  *
  * <h2>Format</h2>
  *
- * A segment is an Avro object container file whose records are the change-stream records exactly as capture published
- * them on {@code recall.changes} ({@link io.recall.schemas.change.ChangeEnvelope}: transaction chunks, heartbeats,
- * sequence snapshots), compressed block by block with the {@code zstandard} codec. The writer's schema is in the
- * file header, so a file stays readable after the schema evolves. The header's metadata
+ * A segment is an Avro object container file, compressed block by block with the {@code zstandard} codec, that holds
+ * the change-stream records as capture published them on {@code recall.changes}
+ * ({@link io.recall.schemas.change.ChangeEnvelope}: transaction chunks, heartbeats, sequence snapshots). In format
+ * version 2 each of its records is a {@link io.recall.schemas.segment.SegmentBlock}: a run of change records stored
+ * column by column (each distinct relation definition once, header fields as deltas, the values of one table column
+ * together), which compresses far better than the records one after the other; each block is one compressed Avro
+ * block. Version 1 files, whose records are the change records themselves, are still read. The writer's schema is in
+ * the file header, so a file stays readable after the schema evolves. The header's metadata
  * ({@link io.recall.common.segment.SegmentMetadata}) repeats what the catalog records about the segment, so the
  * catalog can be rebuilt from storage alone. Files are named by {@link io.recall.common.segment.SegmentName}:
  * {@code sources/{sourceId}/segments/{firstLsn}-{lastLsn}.avro} with 16 zero-padded upper-case hex digits, so names

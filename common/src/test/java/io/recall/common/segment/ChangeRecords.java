@@ -12,16 +12,23 @@ import io.recall.schemas.change.SequenceValue;
 import io.recall.schemas.change.SequenceValues;
 import io.recall.schemas.change.TransactionChunk;
 import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 
 /**
- * Test-data builder for one source's change stream, shaped like what capture publishes for a pgbench (TPC-B like)
- * workload: every transaction updates an account, a teller and a branch and inserts a history row, all values in
- * pgoutput's text form, each chunk carrying the definitions of the relations it touches. Deterministic for a seed.
+ * Test-data builder for one source's change stream, shaped like what capture publishes: all values in pgoutput's text
+ * form, each chunk carrying the definitions of the relations it touches. Two workloads: pgbench's (TPC-B like: every
+ * transaction updates an account, a teller and a branch and inserts a history row) and an order table's (wider rows of
+ * text, numeric, jsonb and timestamptz: orders placed, moved through their states and deleted). Deterministic for a
+ * seed.
  */
 final class ChangeRecords {
 
@@ -50,6 +57,24 @@ final class ChangeRecords {
             col("delta", 23, false),
             col("mtime", 1114, false),
             col("filler", 1042, false));
+    static final RelationDef ORDERS = relation(
+            16500,
+            "orders",
+            col("id", 20, true),
+            col("customer_id", 23, false),
+            col("status", 25, false),
+            col("total", 1700, false),
+            col("currency", 1042, 7, false),
+            col("items", 3802, false),
+            col("note", 25, false),
+            col("created_at", 1184, false),
+            col("updated_at", 1184, false));
+
+    private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("uuuu-MM-dd HH:mm:ss", Locale.ROOT);
+    private static final List<String> NEXT_STATUS = List.of("new", "paid", "shipped", "delivered");
+    private static final List<String> WORDS = List.of(
+            "please leave at the door gift wrap call before delivery fragile back entrance no invoice in box ring twice"
+                    .split(" "));
 
     private final SourceId source;
     private final Random random;
@@ -58,6 +83,8 @@ final class ChangeRecords {
     private Instant time = Instant.parse("2026-11-23T10:00:00.000001Z");
     private final int[] branchBalance = new int[10];
     private final int[] tellerBalance = new int[100];
+    private long nextOrderId = 1_000_000;
+    private final List<List<Object>> openOrders = new ArrayList<>();
 
     ChangeRecords(SourceId source, long seed) {
         this.source = source;
@@ -83,6 +110,79 @@ final class ChangeRecords {
                 update(BRANCHES, text(bid), text(branchBalance[bid - 1]), pad(88)),
                 insert(HISTORY, text(tid), text(bid), text(aid), text(delta), timestamp(time), null));
         return chunk(List.of(ACCOUNTS, TELLERS, BRANCHES, HISTORY), changes, 0, true);
+    }
+
+    /**
+     * The next order transaction, in one chunk: half of them place an order, most others move an open order to its
+     * next state, some delete one (the old row then holds only the key).
+     */
+    ChangeEnvelope ordersTransaction() {
+        advance();
+        int kind = random.nextInt(10);
+        RowChange change;
+        if (kind < 5 || openOrders.isEmpty()) {
+            List<Object> row = newOrder();
+            openOrders.add(row);
+            change = insert(ORDERS, row.toArray());
+        } else {
+            int i = openOrders.size() - 1 - random.nextInt(Math.min(openOrders.size(), 500));
+            List<Object> row = openOrders.get(i);
+            int next = NEXT_STATUS.indexOf((String) row.get(2)) + 1;
+            if (kind < 9 && next < NEXT_STATUS.size()) {
+                row.set(2, NEXT_STATUS.get(next));
+                row.set(8, timestamptz(time));
+                change = update(ORDERS, row.toArray());
+            } else {
+                openOrders.remove(i);
+                List<Object> key = new ArrayList<>(Collections.nCopies(row.size(), null));
+                key.set(0, row.get(0));
+                change = RowChange.newBuilder()
+                        .setOp(Op.DELETE)
+                        .setRelationId(ORDERS.getRelationId())
+                        .setOldValues(key)
+                        .setOldIsKey(true)
+                        .build();
+            }
+        }
+        return chunk(List.of(ORDERS), List.of(change), 0, true);
+    }
+
+    private List<Object> newOrder() {
+        StringBuilder items = new StringBuilder("[");
+        long totalCents = 0;
+        for (int i = 0, n = 1 + random.nextInt(4); i < n; i++) {
+            int qty = 1 + random.nextInt(3);
+            int cents = 199 + random.nextInt(20_000);
+            totalCents += (long) qty * cents;
+            // jsonb's text form: keys shortest first, ", " and ": " between
+            items.append(i == 0 ? "" : ", ")
+                    .append("{\"qty\": ")
+                    .append(qty)
+                    .append(", \"sku\": \"SKU-")
+                    .append(10_000 + random.nextInt(90_000))
+                    .append("\", \"price\": ")
+                    .append(decimal(cents))
+                    .append('}');
+        }
+        String note = null;
+        if (random.nextInt(10) < 3) {
+            List<String> words = new ArrayList<>();
+            for (int i = 0, n = 1 + random.nextInt(6); i < n; i++) {
+                words.add(WORDS.get(random.nextInt(WORDS.size())));
+            }
+            note = String.join(" ", words);
+        }
+        int currency = random.nextInt(10);
+        return new ArrayList<>(Arrays.asList(
+                Long.toString(nextOrderId++),
+                text(1 + random.nextInt(50_000)),
+                NEXT_STATUS.getFirst(),
+                decimal(totalCents),
+                currency < 6 ? "EUR" : currency < 9 ? "USD" : "GBP",
+                items.append(']').toString(),
+                note,
+                timestamptz(time),
+                timestamptz(time)));
     }
 
     /**
@@ -180,15 +280,35 @@ final class ChangeRecords {
         return " ".repeat(n);
     }
 
+    private static String decimal(long cents) {
+        return String.format(Locale.ROOT, "%d.%02d", cents / 100, cents % 100);
+    }
+
+    /** A {@code timestamp} as PostgreSQL prints it in the ISO date style: no trailing zeros in the fraction. */
     private static String timestamp(Instant t) {
-        return t.toString().replace('T', ' ').replace("Z", "");
+        LocalDateTime local = LocalDateTime.ofInstant(t, ZoneOffset.UTC);
+        String seconds = SECONDS.format(local);
+        if (local.getNano() == 0) {
+            return seconds;
+        }
+        return seconds + "."
+                + String.format(Locale.ROOT, "%06d", local.getNano() / 1000).replaceAll("0+$", "");
+    }
+
+    /** A {@code timestamptz} as PostgreSQL prints it in a session whose time zone is UTC. */
+    private static String timestamptz(Instant t) {
+        return timestamp(t) + "+00";
     }
 
     private static ColumnDef col(String name, int typeOid, boolean key) {
+        return col(name, typeOid, typeOid == 1042 ? 88 : -1, key);
+    }
+
+    private static ColumnDef col(String name, int typeOid, int typeModifier, boolean key) {
         return ColumnDef.newBuilder()
                 .setName(name)
                 .setTypeOid(typeOid)
-                .setTypeModifier(typeOid == 1042 ? 88 : -1)
+                .setTypeModifier(typeModifier)
                 .setKey(key)
                 .build();
     }

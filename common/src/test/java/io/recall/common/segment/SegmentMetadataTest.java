@@ -89,7 +89,7 @@ class SegmentMetadataTest {
         assertThatThrownBy(() -> SegmentMetadata.fromMeta(malformed::get)).isInstanceOf(SegmentFormatException.class);
 
         Map<String, String> newer = new HashMap<>(metadata.toMeta());
-        newer.put("recall.format.version", "2");
+        newer.put("recall.format.version", Integer.toString(SegmentFormat.FORMAT_VERSION + 1));
         assertThatThrownBy(() -> SegmentMetadata.fromMeta(newer::get))
                 .isInstanceOf(SegmentFormatException.class)
                 .hasMessageContaining("upgrade");

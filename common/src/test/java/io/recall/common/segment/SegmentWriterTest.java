@@ -13,9 +13,11 @@ import io.recall.schemas.change.ChangeEnvelope;
 import io.recall.schemas.change.LargeValuePart;
 import io.recall.schemas.change.LargeValueRef;
 import io.recall.schemas.change.Op;
+import io.recall.schemas.change.RelationDef;
 import io.recall.schemas.change.RowChange;
 import io.recall.schemas.change.TransactionChunk;
 import io.recall.schemas.change.UnchangedToast;
+import io.recall.schemas.segment.SegmentBlock;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,12 +27,57 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
+import org.apache.avro.Schema;
+import org.apache.avro.file.CodecFactory;
+import org.apache.avro.file.DataFileStream;
+import org.apache.avro.file.DataFileWriter;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificDatumWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SegmentWriterTest {
+
+    private static final SegmentWriter.Options SMALL_BLOCKS = new SegmentWriter.Options(3, 32 * 1024);
+
+    /** What the randomized round trip must cover: every body, operation, union branch, flag and missing value. */
+    private static final List<String> EVERY_FEATURE = List.of(
+            "TransactionChunk",
+            "Heartbeat",
+            "SequenceValues",
+            "LargeValuePart",
+            "redefined relation",
+            "relation not in chunk",
+            "INSERT",
+            "UPDATE",
+            "DELETE",
+            "TRUNCATE",
+            "MESSAGE",
+            "old key",
+            "old row",
+            "cascade",
+            "no cascade",
+            "restart identity",
+            "no restart identity",
+            "prefix",
+            "no prefix",
+            "content",
+            "no content",
+            "row",
+            "empty row",
+            "no row",
+            "null",
+            "empty text",
+            "text",
+            "bytes",
+            "UnchangedToast",
+            "LargeValueRef");
 
     @TempDir
     Path spool;
@@ -55,7 +102,7 @@ class SegmentWriterTest {
 
         try (SegmentReader reader = SegmentReader.open(new ByteArrayInputStream(file))) {
             assertThat(reader.codec()).isEqualTo("zstandard");
-            assertThat(reader.writerSchema()).isEqualTo(ChangeEnvelope.getClassSchema());
+            assertThat(reader.writerSchema()).isEqualTo(SegmentFormat.SCHEMA);
             assertThat(reader.readAll()).containsExactlyElementsOf(written);
             SegmentMetadata m = reader.metadata();
             assertThat(m).isEqualTo(segment.metadata());
@@ -76,7 +123,7 @@ class SegmentWriterTest {
             assertThat(m.uncompressedBytes()).isEqualTo(encodedSize(written));
             assertThat(m.schemaFingerprint())
                     .hasSize(16)
-                    .isEqualTo(SegmentFormat.fingerprintHex(ChangeEnvelope.getClassSchema()));
+                    .isEqualTo(SegmentFormat.fingerprintHex(SegmentBlock.getClassSchema()));
             assertThat(m.formatVersion()).isEqualTo(SegmentFormat.FORMAT_VERSION);
             assertThat(m.writerVersion()).matches("recall/\\d+\\.\\d+\\.\\d+.*");
         }
@@ -87,7 +134,7 @@ class SegmentWriterTest {
     }
 
     @Test
-    void recordsAsTheyArriveFromKafkaAreCopiedWithoutReencoding() throws IOException {
+    void recordsAsTheyArriveFromKafkaAreStoredAsIfEncodedHere() throws IOException {
         List<ChangeEnvelope> written = List.of(records.pgbenchTransaction(), records.heartbeat(), records.sequences());
         SealedSegment encoded = write(written);
 
@@ -239,8 +286,8 @@ class SegmentWriterTest {
 
         // an Avro container without Recall's metadata
         ByteArrayOutputStream plain = new ByteArrayOutputStream();
-        try (var file = SegmentWriter.Options.DEFAULT.newFileWriter()) {
-            file.create(SegmentFormat.SCHEMA, plain);
+        try (var file = new DataFileWriter<ChangeEnvelope>(new SpecificDatumWriter<>(ChangeEnvelope.class))) {
+            file.create(ChangeEnvelope.getClassSchema(), plain);
             file.append(records.pgbenchTransaction());
         }
         assertThatThrownBy(() -> SegmentReader.open(new ByteArrayInputStream(plain.toByteArray())))
@@ -248,12 +295,141 @@ class SegmentWriterTest {
                 .hasMessageContaining(SegmentMetadata.FORMAT_VERSION);
     }
 
+    @Test
+    void arbitraryRecordsComeBackEqualFromOneBlockOrMany() throws IOException {
+        List<ChangeEnvelope> written = new ArbitraryChanges(source, 2026).records(3000);
+        assertThat(features(written)).containsAll(EVERY_FEATURE);
+
+        for (SegmentWriter.Options options : List.of(SegmentWriter.Options.DEFAULT, SMALL_BLOCKS)) {
+            SealedSegment segment = write(written, options);
+            byte[] file = bytes(segment);
+
+            assertThat(blocks(file))
+                    .extracting(SegmentBlock::getEnvelopes)
+                    .containsExactlyElementsOf(blockSizes(written, options));
+            try (SegmentReader reader = SegmentReader.open(new ByteArrayInputStream(file))) {
+                assertThat(reader.metadata()).isEqualTo(segment.metadata());
+                assertThat(reader.readAll()).containsExactlyElementsOf(written);
+            }
+        }
+    }
+
+    @Test
+    void aBlockEndsOnceItsRecordsReachTheBlockSize() throws IOException {
+        List<ChangeEnvelope> written =
+                Stream.generate(records::pgbenchTransaction).limit(500).toList();
+
+        List<SegmentBlock> blocks = blocks(bytes(write(written, SMALL_BLOCKS)));
+
+        assertThat(blocks).hasSizeGreaterThan(5);
+        assertThat(blocks)
+                .extracting(SegmentBlock::getEnvelopes)
+                .containsExactlyElementsOf(blockSizes(written, SMALL_BLOCKS));
+        assertThat(blocks)
+                .allSatisfy(b -> assertThat(b.getRelations())
+                        .as("each relation once per block")
+                        .containsExactly(
+                                ChangeRecords.ACCOUNTS,
+                                ChangeRecords.TELLERS,
+                                ChangeRecords.BRANCHES,
+                                ChangeRecords.HISTORY));
+    }
+
+    @Test
+    void aVersion1SegmentIsStillRead() throws IOException {
+        List<ChangeEnvelope> written = new ArrayList<>(new ArbitraryChanges(source, 1).records(300));
+        written.add(unusualValues(records.pgbenchTransaction()));
+        SegmentMetadata v1 = withFormat(write(written).metadata(), 1, ChangeEnvelope.getClassSchema());
+
+        byte[] file = containerFile(v1, ChangeEnvelope.getClassSchema(), written);
+
+        try (SegmentReader reader = SegmentReader.open(new ByteArrayInputStream(file))) {
+            assertThat(reader.metadata()).isEqualTo(v1);
+            assertThat(reader.writerSchema()).isEqualTo(ChangeEnvelope.getClassSchema());
+            assertThat(reader.readAll()).containsExactlyElementsOf(written);
+        }
+    }
+
+    @Test
+    void aSegmentOfANewerFormatVersionIsRefused() throws IOException {
+        ChangeEnvelope e = records.pgbenchTransaction();
+        SegmentMetadata newer =
+                withFormat(write(List.of(e)).metadata(), SegmentFormat.FORMAT_VERSION + 1, SegmentFormat.SCHEMA);
+        byte[] file = containerFile(newer, SegmentFormat.SCHEMA, blocks(bytes(write(List.of(e)))));
+
+        assertThatThrownBy(() -> SegmentReader.open(new ByteArrayInputStream(file)))
+                .isInstanceOf(SegmentFormatException.class)
+                .hasMessageContaining("newer");
+    }
+
+    @Test
+    void aSegmentWhoseRecordsAreNotThoseOfItsFormatVersionIsRefused() throws IOException {
+        List<ChangeEnvelope> written = List.of(records.pgbenchTransaction());
+        SegmentMetadata current = write(written).metadata();
+
+        byte[] envelopesInVersion2 = containerFile(current, ChangeEnvelope.getClassSchema(), written);
+        assertThatThrownBy(() -> SegmentReader.open(new ByteArrayInputStream(envelopesInVersion2)))
+                .isInstanceOf(SegmentFormatException.class)
+                .hasMessageContaining("holds io.recall.schemas.segment.SegmentBlock records");
+
+        byte[] version0 = containerFile(
+                withFormat(current, 0, SegmentFormat.SCHEMA), SegmentFormat.SCHEMA, blocks(bytes(write(written))));
+        assertThatThrownBy(() -> SegmentReader.open(new ByteArrayInputStream(version0)))
+                .isInstanceOf(SegmentFormatException.class)
+                .hasMessageContaining("unknown segment format version 0");
+    }
+
+    @Test
+    void aBlockThatDoesNotAddUpIsRefused() {
+        BlockCodec.Encoder encoder = new BlockCodec.Encoder(source.toString());
+        encoder.add(records.pgbenchTransaction());
+        encoder.add(records.heartbeat());
+        SegmentBlock block = encoder.finish();
+
+        SegmentBlock shortOfOne = SegmentBlock.newBuilder(block).setEnvelopes(1).build();
+        assertThatThrownBy(() -> new BlockCodec.Decoder(shortOfOne).next())
+                .isInstanceOf(SegmentFormatException.class)
+                .hasMessageContaining("more values than its block's envelopes use");
+
+        SegmentBlock oneTooMany = SegmentBlock.newBuilder(block).setEnvelopes(3).build();
+        BlockCodec.Decoder decoder = new BlockCodec.Decoder(oneTooMany);
+        decoder.next();
+        decoder.next();
+        assertThatThrownBy(decoder::next)
+                .isInstanceOf(SegmentFormatException.class)
+                .hasMessageContaining("ends early");
+    }
+
+    @Test
+    void aRecordABlockCannotHoldIsRefusedAndLeavesTheSegmentAsItWas() throws IOException {
+        ChangeEnvelope good = records.pgbenchTransaction();
+        ChangeEnvelope bad = ChangeEnvelope.newBuilder(good).build();
+        chunk(bad).getChanges().getLast().getNewValues().set(0, 42);
+
+        SealedSegment segment;
+        try (SegmentWriter writer = newWriter()) {
+            assertThatThrownBy(() -> writer.append(bad, singleObject(good)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("not a column value");
+            assertThat(writer.recordCount()).isZero();
+            writer.append(good);
+            segment = writer.finish();
+        }
+
+        assertThat(read(bytes(segment))).containsExactly(good);
+        assertThat(segment.metadata().uncompressedBytes()).isEqualTo(encodedSize(List.of(good)));
+    }
+
     private SegmentWriter newWriter() throws IOException {
         return SegmentWriter.create(source, spool, SegmentWriter.Options.DEFAULT, Lsn.INVALID, null);
     }
 
     private SealedSegment write(List<ChangeEnvelope> envelopes) throws IOException {
-        try (SegmentWriter writer = newWriter()) {
+        return write(envelopes, SegmentWriter.Options.DEFAULT);
+    }
+
+    private SealedSegment write(List<ChangeEnvelope> envelopes, SegmentWriter.Options options) throws IOException {
+        try (SegmentWriter writer = SegmentWriter.create(source, spool, options, Lsn.INVALID, null)) {
             for (ChangeEnvelope e : envelopes) {
                 writer.append(e);
             }
@@ -291,6 +467,115 @@ class SegmentWriterTest {
             n += singleObject(e).length - 10;
         }
         return n;
+    }
+
+    /** How many records each block holds: a block ends with the record that brings it to the block size. */
+    private static List<Integer> blockSizes(List<ChangeEnvelope> records, SegmentWriter.Options options)
+            throws IOException {
+        List<Integer> sizes = new ArrayList<>();
+        int inBlock = 0;
+        long blockBytes = 0;
+        for (ChangeEnvelope e : records) {
+            inBlock++;
+            blockBytes += encodedSize(List.of(e));
+            if (blockBytes >= options.blockBytes()) {
+                sizes.add(inBlock);
+                inBlock = 0;
+                blockBytes = 0;
+            }
+        }
+        if (inBlock > 0) {
+            sizes.add(inBlock);
+        }
+        return sizes;
+    }
+
+    /** The file's records, each a block. */
+    private static List<SegmentBlock> blocks(byte[] file) throws IOException {
+        List<SegmentBlock> blocks = new ArrayList<>();
+        try (DataFileStream<SegmentBlock> in =
+                new DataFileStream<>(new ByteArrayInputStream(file), new SpecificDatumReader<>(SegmentBlock.class))) {
+            in.forEach(blocks::add);
+        }
+        return blocks;
+    }
+
+    /** An Avro container file with a segment's metadata and any records: what another version may have written. */
+    private static byte[] containerFile(SegmentMetadata metadata, Schema schema, List<?> records) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (DataFileWriter<Object> file = new DataFileWriter<>(new SpecificDatumWriter<>(schema))) {
+            file.setCodec(CodecFactory.zstandardCodec(3, true));
+            metadata.toMeta().forEach(file::setMeta);
+            file.create(schema, out);
+            for (Object r : records) {
+                file.append(r);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private static SegmentMetadata withFormat(SegmentMetadata m, int formatVersion, Schema schema) {
+        return new SegmentMetadata(
+                m.sourceId(),
+                m.firstLsn(),
+                m.lastLsn(),
+                m.firstCommitTime(),
+                m.lastCommitTime(),
+                m.watermarkLsn(),
+                m.watermarkTime(),
+                m.recordCount(),
+                m.transactionCount(),
+                m.changeCount(),
+                m.uncompressedBytes(),
+                SegmentFormat.fingerprintHex(schema),
+                formatVersion,
+                m.writerVersion());
+    }
+
+    /** What of {@link #EVERY_FEATURE} the records show. */
+    private static Set<String> features(List<ChangeEnvelope> records) {
+        Set<String> seen = new HashSet<>();
+        Map<Integer, RelationDef> defined = new HashMap<>();
+        for (ChangeEnvelope e : records) {
+            seen.add(e.getBody().getClass().getSimpleName());
+            if (!(e.getBody() instanceof TransactionChunk c)) {
+                continue;
+            }
+            for (RelationDef r : c.getRelations()) {
+                RelationDef before = defined.put(r.getRelationId(), r);
+                if (before != null && !before.equals(r)) {
+                    seen.add("redefined relation");
+                }
+            }
+            if (!c.getLargeValueParts().isEmpty()) {
+                seen.add("LargeValuePart");
+            }
+            for (RowChange change : c.getChanges()) {
+                seen.add(change.getOp().name());
+                if (c.getRelations().stream().noneMatch(r -> r.getRelationId() == change.getRelationId())) {
+                    seen.add("relation not in chunk");
+                }
+                seen.add(change.getOldIsKey() ? "old key" : "old row");
+                seen.add(change.getTruncateCascade() ? "cascade" : "no cascade");
+                seen.add(change.getTruncateRestartIdentity() ? "restart identity" : "no restart identity");
+                seen.add(change.getMessagePrefix() == null ? "no prefix" : "prefix");
+                seen.add(change.getMessageContent() == null ? "no content" : "content");
+                for (List<Object> row : Arrays.asList(change.getOldValues(), change.getNewValues())) {
+                    seen.add(row == null ? "no row" : row.isEmpty() ? "empty row" : "row");
+                    for (Object v : row == null ? List.of() : row) {
+                        seen.add(
+                                switch (v) {
+                                    case null -> "null";
+                                    case String t when t.isEmpty() -> "empty text";
+                                    case String t -> "text";
+                                    case ByteBuffer b -> "bytes";
+                                    default -> v.getClass().getSimpleName();
+                                });
+                    }
+                }
+            }
+        }
+        return seen;
     }
 
     private static TransactionChunk chunk(ChangeEnvelope e) {

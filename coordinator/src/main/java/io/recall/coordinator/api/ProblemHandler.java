@@ -5,6 +5,8 @@ import io.recall.common.errors.InvalidRequestException;
 import io.recall.common.errors.NotFoundException;
 import io.recall.common.errors.SourceConnectionException;
 import io.recall.common.storage.StorageException;
+import io.recall.coordinator.restore.RestoreRefusedException;
+import io.recall.coordinator.restore.RestoreUnavailableException;
 import io.recall.coordinator.source.KafkaUnavailableException;
 import io.recall.coordinator.source.SlotInUseException;
 import io.recall.coordinator.source.probe.ProbeFailedException;
@@ -61,9 +63,10 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(InvalidRequestException.class)
     ProblemDetail invalid(InvalidRequestException e) {
-        var type = e.getMessage().startsWith("connectionString")
-                ? ProblemTypes.INVALID_CONNECTION_STRING
-                : ProblemTypes.INVALID_REQUEST;
+        var type =
+                e.getMessage().startsWith("connectionString") || e.getMessage().startsWith("targetConnectionString")
+                        ? ProblemTypes.INVALID_CONNECTION_STRING
+                        : ProblemTypes.INVALID_REQUEST;
         return problem(HttpStatus.BAD_REQUEST, type, "Invalid request", e.getMessage());
     }
 
@@ -91,15 +94,40 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     /** The change is committed and will be published: the client may retry, or just wait and read it back. */
     @ExceptionHandler(KafkaUnavailableException.class)
     ResponseEntity<ProblemDetail> kafkaUnavailable(KafkaUnavailableException e) {
-        log.warn("{}", e.getMessage());
-        ProblemDetail p = problem(
-                HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.KAFKA_UNAVAILABLE, "Kafka unavailable", e.getMessage());
-        p.setProperty("sourceId", e.source().toString());
+        return kafkaUnavailable(e.getMessage(), "sourceId", e.source().toString());
+    }
+
+    /** The message says what became of the restore job (failed, or its cancellation recorded) and what to do. */
+    @ExceptionHandler(RestoreUnavailableException.class)
+    ResponseEntity<ProblemDetail> restoreUnavailable(RestoreUnavailableException e) {
+        return kafkaUnavailable(e.getMessage(), "restoreId", e.restoreId().toString());
+    }
+
+    private static ResponseEntity<ProblemDetail> kafkaUnavailable(String detail, String idName, String id) {
+        log.warn("{}", detail);
+        ProblemDetail p =
+                problem(HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.KAFKA_UNAVAILABLE, "Kafka unavailable", detail);
+        p.setProperty(idName, id);
         p.setProperty("retriable", true);
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
                 .header(HttpHeaders.RETRY_AFTER, "10")
                 .contentType(MediaType.APPLICATION_PROBLEM_JSON)
                 .body(p);
+    }
+
+    /** 422; a target outside the recovery window carries the window, in the shape of GET .../recovery-window. */
+    @ExceptionHandler(RestoreRefusedException.class)
+    ProblemDetail restoreRefused(RestoreRefusedException e) {
+        var type = switch (e.reason()) {
+            case OUTSIDE_WINDOW -> ProblemTypes.TARGET_OUTSIDE_WINDOW;
+            case UNKNOWN_RESTORE_POINT -> ProblemTypes.UNKNOWN_RESTORE_POINT;
+            case TARGET_IS_SOURCE -> ProblemTypes.TARGET_IS_SOURCE;
+        };
+        ProblemDetail p = problem(HttpStatus.UNPROCESSABLE_ENTITY, type, "Restore refused", e.getMessage());
+        if (e.window() != null) {
+            p.setProperty("window", e.window());
+        }
+        return p;
     }
 
     /** Object storage did not answer (or answered 5xx): nothing was lost, the client may retry. */

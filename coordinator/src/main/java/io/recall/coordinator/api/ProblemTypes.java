@@ -20,6 +20,9 @@ public final class ProblemTypes {
     public static final URI SOURCE_UNKNOWN_DATABASE = URI.create(BASE + "source-unknown-database");
     public static final URI SOURCE_NOT_POSTGRES = URI.create(BASE + "source-not-postgresql");
     public static final URI SOURCE_CONNECTION_FAILED = URI.create(BASE + "source-connection-failed");
+    public static final URI TARGET_OUTSIDE_WINDOW = URI.create(BASE + "target-outside-recovery-window");
+    public static final URI UNKNOWN_RESTORE_POINT = URI.create(BASE + "unknown-restore-point");
+    public static final URI TARGET_IS_SOURCE = URI.create(BASE + "target-is-source");
     public static final URI UNAUTHENTICATED = URI.create(BASE + "unauthenticated");
     public static final URI FORBIDDEN = URI.create(BASE + "forbidden");
     public static final URI INTERNAL = URI.create(BASE + "internal");

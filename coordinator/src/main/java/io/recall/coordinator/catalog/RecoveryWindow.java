@@ -77,7 +77,8 @@ public record RecoveryWindow(List<Interval> intervals, List<StreamGap> gaps) {
             Objects.requireNonNull(fromLsn, "fromLsn");
         }
 
-        boolean covers(Lsn lsn) {
+        /** Whether {@code lsn} lies in the gap, {@code [fromLsn, toLsn)}. */
+        public boolean covers(Lsn lsn) {
             return !lsn.isBefore(fromLsn) && (toLsn == null || lsn.isBefore(toLsn));
         }
     }

@@ -21,7 +21,7 @@ public record RecoveryWindowView(List<IntervalView> intervals, List<GapView> gap
             @JsonInclude(JsonInclude.Include.ALWAYS) String toLsn,
             String reason) {}
 
-    static RecoveryWindowView of(RecoveryWindow w) {
+    public static RecoveryWindowView of(RecoveryWindow w) {
         return new RecoveryWindowView(
                 w.intervals().stream()
                         .map(i -> new IntervalView(

@@ -42,13 +42,36 @@ class KafkaConfiguration {
      */
     @Bean(destroyMethod = "close")
     Producer<String, byte[]> desiredStateProducer(KafkaProperties kafka, RecallProperties properties) {
-        Duration timeout = properties.desiredState().publishTimeout();
+        return acknowledgedProducer(
+                kafka,
+                "recall-coordinator-desired-state",
+                "recall.desired-state.publish-timeout",
+                properties.desiredState().publishTimeout());
+    }
+
+    /**
+     * The producer of {@code recall.restore-jobs}, configured like {@link #desiredStateProducer} with
+     * {@code recall.restores.publish-timeout}: a request that gave up waiting leaves no command behind that a worker
+     * could still run.
+     */
+    @Bean(destroyMethod = "close")
+    Producer<String, byte[]> restoreCommandProducer(KafkaProperties kafka, RecallProperties properties) {
+        return acknowledgedProducer(
+                kafka,
+                "recall-coordinator-restore-commands",
+                "recall.restores.publish-timeout",
+                properties.restores().publishTimeout());
+    }
+
+    /** Idempotent, acks=all, and every wait bounded by {@code timeout} (named by {@code setting} when it is bad). */
+    private static Producer<String, byte[]> acknowledgedProducer(
+            KafkaProperties kafka, String clientId, String setting, Duration timeout) {
         if (timeout.compareTo(Duration.ofSeconds(1)) < 0) {
-            throw new IllegalStateException("recall.desired-state.publish-timeout must be at least 1s, not " + timeout);
+            throw new IllegalStateException(setting + " must be at least 1s, not " + timeout);
         }
         int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
         Map<String, Object> config = kafka.buildProducerProperties(null);
-        config.put(ProducerConfig.CLIENT_ID_CONFIG, "recall-coordinator-desired-state");
+        config.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
@@ -61,9 +84,9 @@ class KafkaConfiguration {
     }
 
     /**
-     * Container factory of the catalog listener: raw bytes in (decoding is the listener's job, so a malformed record
-     * is logged and skipped there), offsets from the earliest record for a new group, and a failure the listener
-     * rethrows (a transient metadata-database fault) retried every 2 s without giving up: an event is never skipped
+     * Container factory of the coordinator's listeners (catalog, restore intake, restore events): raw bytes in
+     * (decoding is the listener's job, so a malformed record is logged and skipped there), offsets from the earliest
+     * record for a new group, and a failure the listener rethrows (a transient metadata-database fault) retried every 2 s without giving up: an event is never skipped
      * because the database was briefly away. Honours {@code spring.kafka.listener.*}.
      */
     @Bean

@@ -30,6 +30,7 @@ import org.springframework.validation.annotation.Validated;
  *     and deletes from it for retention and purges (the same {@code recall.storage.*} settings as the stream worker's)
  * @param schedules per-source base-backup schedules ({@code baseBackupSchedule})
  * @param retention how often each source's retention policy is applied
+ * @param restores restore jobs written to {@code recall.restore-jobs}
  */
 @Validated
 @ConfigurationProperties("recall")
@@ -42,7 +43,8 @@ public record RecallProperties(
         @Valid @DefaultValue DesiredState desiredState,
         @Valid @DefaultValue Storage storage,
         @Valid @DefaultValue Schedules schedules,
-        @Valid @DefaultValue Retention retention) {
+        @Valid @DefaultValue Retention retention,
+        @Valid @DefaultValue Restores restores) {
 
     /**
      * @param authEnabled bearer tokens required on every route but health and the API docs; turn off only for local
@@ -169,6 +171,13 @@ public record RecallProperties(
 
     /** @param interval how often retention policies are applied (deleting from storage and the catalog) */
     public record Retention(@NotNull @DefaultValue("15m") Duration interval) {}
+
+    /**
+     * @param publishTimeout how long {@code POST /api/v1/restores} and {@code .../cancel} wait for Kafka to acknowledge
+     *     the command before answering 503 (also the producer's delivery timeout, so a command given up on is not
+     *     delivered later)
+     */
+    public record Restores(@NotNull @DefaultValue("10s") Duration publishTimeout) {}
 
     /** Names a problem with the secrets configuration, or returns null when it is usable. */
     public static String secretsProblem(Secrets s) {

@@ -1,7 +1,7 @@
 package io.recall.coordinator.retention;
 
 import static io.recall.coordinator.db.Tables.BASE_BACKUPS;
-import static io.recall.coordinator.db.Tables.RESTORE_JOBS;
+import static io.recall.coordinator.db.Tables.RESTORES;
 import static io.recall.coordinator.db.Tables.SEGMENTS;
 import static io.recall.coordinator.db.Tables.SOURCES;
 import static io.recall.coordinator.db.Tables.STREAM_GAPS;
@@ -115,11 +115,11 @@ class RetentionEnforcer {
                 .and(BASE_BACKUPS.SNAPSHOT_TIME.isNotNull())
                 .fetch(r ->
                         new Backup(r.value1(), new Lsn(r.value2()), r.value3().toInstant()));
-        Set<UUID> inUse = new HashSet<>(db.select(RESTORE_JOBS.BASE_BACKUP_ID)
-                .from(RESTORE_JOBS)
-                .where(RESTORE_JOBS.SOURCE_ID.eq(source.value()))
-                .and(RESTORE_JOBS.STATUS.in(ACTIVE_RESTORES))
-                .and(RESTORE_JOBS.BASE_BACKUP_ID.isNotNull())
+        Set<UUID> inUse = new HashSet<>(db.select(RESTORES.BASE_BACKUP_ID)
+                .from(RESTORES)
+                .where(RESTORES.SOURCE_ID.eq(source.value()))
+                .and(RESTORES.STATUS.in(ACTIVE_RESTORES))
+                .and(RESTORES.BASE_BACKUP_ID.isNotNull())
                 .fetch(r -> r.value1()));
         Plan plan = policy.plan(backups, now, inUse);
         if (plan.oldestKept().isEmpty()) {

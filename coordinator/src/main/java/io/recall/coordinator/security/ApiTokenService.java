@@ -39,13 +39,15 @@ public class ApiTokenService {
         this.db = db;
     }
 
-    /** Resolves a presented token to its role, if it is known. */
-    Optional<ApiRole> authenticate(String token) {
-        return db.select(API_TOKENS.ROLE)
+    /** Who presented a known token: the token's name (recorded as who asked, e.g. for a restore) and its role. */
+    record Caller(String name, ApiRole role) {}
+
+    /** Resolves a presented token to its name and role, if it is known. */
+    Optional<Caller> authenticate(String token) {
+        return db.select(API_TOKENS.NAME, API_TOKENS.ROLE)
                 .from(API_TOKENS)
                 .where(API_TOKENS.TOKEN_SHA256.eq(sha256(token)))
-                .fetchOptional(API_TOKENS.ROLE)
-                .map(ApiRole::parse);
+                .fetchOptional(r -> new Caller(r.value1(), ApiRole.parse(r.value2())));
     }
 
     @Transactional

@@ -12,8 +12,9 @@ import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Authenticates {@code Authorization: Bearer <token>} against the token table. An unknown token leaves the request
- * unauthenticated, so the authorization rules answer 401; the token itself is never logged.
+ * Authenticates {@code Authorization: Bearer <token>} against the token table; the authenticated principal is named
+ * after the token. An unknown token leaves the request unauthenticated, so the authorization rules answer 401; the
+ * token itself is never logged.
  */
 class BearerTokenFilter extends OncePerRequestFilter {
 
@@ -29,11 +30,12 @@ class BearerTokenFilter extends OncePerRequestFilter {
         String header = request.getHeader("Authorization");
         if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             String token = header.substring(7).strip();
-            tokens.authenticate(token).ifPresent(role -> {
-                List<SimpleGrantedAuthority> authorities = role.authorities().stream()
+            tokens.authenticate(token).ifPresent(caller -> {
+                List<SimpleGrantedAuthority> authorities = caller.role().authorities().stream()
                         .map(SimpleGrantedAuthority::new)
                         .toList();
-                var auth = new UsernamePasswordAuthenticationToken(role.label(), null, authorities);
+                // the principal's name is the token's name: what the API records as who asked
+                var auth = new UsernamePasswordAuthenticationToken(caller.name(), null, authorities);
                 SecurityContextHolder.getContext().setAuthentication(auth);
             });
         }

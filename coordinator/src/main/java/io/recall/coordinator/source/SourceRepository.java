@@ -3,12 +3,11 @@ package io.recall.coordinator.source;
 import static io.recall.coordinator.db.Tables.PROBE_REPORTS;
 import static io.recall.coordinator.db.Tables.SOURCES;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.recall.common.Lsn;
 import io.recall.common.SourceId;
 import io.recall.common.pg.ConnectionString;
+import io.recall.coordinator.config.JsonColumns;
 import io.recall.coordinator.db.tables.records.SourcesRecord;
 import io.recall.coordinator.source.probe.DdlCaptureMode;
 import io.recall.coordinator.source.probe.ProbeReport;
@@ -19,7 +18,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.jooq.DSLContext;
-import org.jooq.JSONB;
 import org.jooq.UpdateSetMoreStep;
 import org.springframework.stereotype.Repository;
 
@@ -28,9 +26,9 @@ import org.springframework.stereotype.Repository;
 class SourceRepository {
 
     private final DSLContext db;
-    private final ObjectMapper json;
+    private final JsonColumns json;
 
-    SourceRepository(DSLContext db, ObjectMapper json) {
+    SourceRepository(DSLContext db, JsonColumns json) {
         this.db = db;
         this.json = json;
     }
@@ -47,19 +45,19 @@ class SourceRepository {
         r.setPort(s.connection().port());
         r.setDatabaseName(s.connection().database());
         r.setUsername(s.connection().user());
-        r.setConnectionOptions(write(s.connection().options()));
+        r.setConnectionOptions(json.write(s.connection().options()));
         r.setPasswordCiphertext(s.passwordCiphertext());
         r.setPasswordKeyId(
                 s.passwordCiphertext() == null
                         ? null
                         : io.recall.common.crypto.SecretCipher.keyIdOf(s.passwordCiphertext()));
-        r.setTablePatterns(write(s.selection().includeText()));
-        r.setExcludedTables(write(s.selection().excludeText()));
-        r.setTables(write(s.tables().stream().map(TableName::toString).toList()));
+        r.setTablePatterns(json.write(s.selection().includeText()));
+        r.setExcludedTables(json.write(s.selection().excludeText()));
+        r.setTables(json.write(s.tables().stream().map(TableName::toString).toList()));
         r.setSlotName(s.slotName());
         r.setPublicationName(s.publicationName());
         r.setBaseBackupSchedule(s.baseBackupSchedule());
-        r.setRetention(s.retention() == null ? null : write(s.retention()));
+        r.setRetention(s.retention() == null ? null : json.write(s.retention()));
         r.setSystemIdentifier(s.systemIdentifier());
         r.setServerVersionNum(s.serverVersionNum());
         r.setDdlCaptureMode(
@@ -197,7 +195,7 @@ class SourceRepository {
         var update = db.update(SOURCES)
                 .set(
                         SOURCES.TABLES,
-                        write(tables.stream().map(TableName::toString).toList()))
+                        json.write(tables.stream().map(TableName::toString).toList()))
                 .set(SOURCES.SERVER_VERSION_NUM, serverVersionNum)
                 .set(SOURCES.DDL_CAPTURE_MODE, mode.name())
                 .set(SOURCES.UPDATED_AT, now)
@@ -216,7 +214,7 @@ class SourceRepository {
                 .set(PROBE_REPORTS.ID, UUID.randomUUID())
                 .set(PROBE_REPORTS.SOURCE_ID, id.value())
                 .set(PROBE_REPORTS.OUTCOME, report.outcome().name())
-                .set(PROBE_REPORTS.CHECKS, write(report.checks()))
+                .set(PROBE_REPORTS.CHECKS, json.write(report.checks()))
                 .set(PROBE_REPORTS.SERVER_VERSION, report.serverVersion())
                 .set(PROBE_REPORTS.PROBED_AT, report.probedAt().atOffset(ZoneOffset.UTC))
                 .execute();
@@ -231,18 +229,18 @@ class SourceRepository {
                         io.recall.coordinator.source.probe.CheckStatus.valueOf(r.getOutcome()),
                         r.getProbedAt().toInstant(),
                         r.getServerVersion(),
-                        read(
+                        json.read(
                                 r.getChecks(),
                                 new TypeReference<List<io.recall.coordinator.source.probe.ProbeCheck>>() {})));
     }
 
     private Source toSource(SourcesRecord r) {
-        Map<String, String> options = read(r.getConnectionOptions(), new TypeReference<Map<String, String>>() {});
+        Map<String, String> options = json.read(r.getConnectionOptions(), new TypeReference<Map<String, String>>() {});
         var connection =
                 new ConnectionString(r.getHost(), r.getPort(), r.getDatabaseName(), r.getUsername(), null, options);
-        List<String> include = read(r.getTablePatterns(), new TypeReference<List<String>>() {});
-        List<String> exclude = read(r.getExcludedTables(), new TypeReference<List<String>>() {});
-        List<TableName> tables = read(r.getTables(), new TypeReference<List<String>>() {}).stream()
+        List<String> include = json.read(r.getTablePatterns(), new TypeReference<List<String>>() {});
+        List<String> exclude = json.read(r.getExcludedTables(), new TypeReference<List<String>>() {});
+        List<TableName> tables = json.read(r.getTables(), new TypeReference<List<String>>() {}).stream()
                 .map(TableName::parse)
                 .toList();
         return new Source(
@@ -255,7 +253,9 @@ class SourceRepository {
                 r.getSlotName(),
                 r.getPublicationName(),
                 r.getBaseBackupSchedule(),
-                r.getRetention() == null ? null : read(r.getRetention(), new TypeReference<Map<String, Object>>() {}),
+                r.getRetention() == null
+                        ? null
+                        : json.read(r.getRetention(), new TypeReference<Map<String, Object>>() {}),
                 r.getSystemIdentifier(),
                 r.getServerVersionNum(),
                 r.getDdlCaptureMode() == null ? null : DdlCaptureMode.valueOf(r.getDdlCaptureMode()),
@@ -276,22 +276,5 @@ class SourceRepository {
                 r.getArchiveErrorSince(),
                 r.getCreatedAt(),
                 r.getUpdatedAt());
-    }
-
-    private JSONB write(Object value) {
-        try {
-            return JSONB.valueOf(json.writeValueAsString(value));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(
-                    "cannot serialise " + value.getClass().getSimpleName(), e);
-        }
-    }
-
-    private <T> T read(JSONB value, TypeReference<T> type) {
-        try {
-            return json.readValue(value.data(), type);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("corrupt JSON in the metadata database", e);
-        }
     }
 }

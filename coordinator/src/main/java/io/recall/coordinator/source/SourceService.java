@@ -456,6 +456,15 @@ public class SourceService {
         }
     }
 
+    /**
+     * The source as stored (its password only as ciphertext).
+     *
+     * @throws NotFoundException if it does not exist
+     */
+    public Source source(SourceId id) {
+        return require(id);
+    }
+
     private Source require(SourceId id) {
         return repository.find(id).orElseThrow(() -> new NotFoundException("source", id.toString()));
     }
@@ -478,7 +487,7 @@ public class SourceService {
     }
 
     /** The stored connection with its password decrypted, for talking to the source. Never log the result. */
-    ConnectionString credentials(Source s) {
+    public ConnectionString credentials(Source s) {
         return s.passwordCiphertext() == null
                 ? s.connection()
                 : s.connection().withPassword(cipher.decrypt(s.passwordCiphertext()));

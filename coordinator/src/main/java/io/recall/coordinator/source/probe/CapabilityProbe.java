@@ -9,6 +9,7 @@ import io.recall.common.pg.ConnectionString;
 import io.recall.common.pg.PgErrors;
 import io.recall.common.pg.SqlIdentifiers;
 import io.recall.coordinator.config.RecallProperties;
+import io.recall.coordinator.source.SourceConnections;
 import io.recall.coordinator.source.TableName;
 import io.recall.coordinator.source.TablePattern;
 import io.recall.coordinator.source.TableSelection;
@@ -115,14 +116,7 @@ public class CapabilityProbe {
     }
 
     private Connection connect(ConnectionString source, boolean replication) throws SQLException {
-        Properties p = source.jdbcProperties();
-        if (!source.options().containsKey("connect_timeout")) {
-            p.setProperty(
-                    "connectTimeout", Long.toString(settings.connectTimeout().toSeconds()));
-        }
-        p.setProperty("loginTimeout", p.getProperty("connectTimeout"));
-        p.setProperty("socketTimeout", Long.toString(settings.statementTimeout().toSeconds() + 10));
-        p.putIfAbsent("ApplicationName", "recall-probe");
+        Properties p = SourceConnections.properties(source, settings, "recall-probe");
         if (replication) {
             p.setProperty("replication", "database");
             p.setProperty("preferQueryMode", "simple");
