@@ -52,7 +52,7 @@ final class ErrorReport {
             } else if (name.equals("window") && value.isObject()) {
                 err.println();
                 err.println("recovery window:");
-                Timeline.lines(value).forEach(l -> err.println("  " + l));
+                Timeline.lines(value).forEach(l -> err.println(l.isEmpty() ? l : "  " + l));
             } else if (value.isValueNode()) {
                 err.println("  " + name + ": " + Secrets.mask(value.asText()));
             } else {

@@ -220,6 +220,91 @@ class CliIT {
     }
 
     @Test
+    @Order(7)
+    void restorePointCreateAndList() throws Exception {
+        Run created = recall("restore-point", "create", NAME, "before-change");
+        assertThat(created.exit()).as(created.err()).isZero();
+        assertThat(created.out())
+                .matches("restore point 'before-change' at \\p{XDigit}+/\\p{XDigit}+ \\(\\d{4}-[0-9T:.-]+Z\\)\\n");
+
+        Run listed = recall("restore-point", "list", sourceId);
+        assertThat(listed.exit()).as(listed.err()).isZero();
+        assertThat(listed.out())
+                .containsPattern("(?m)^NAME +LSN +TIME \\(UTC\\)$")
+                .containsPattern("(?m)^before-change +");
+        assertThat(recall("restore-point", "list", NAME, "-o", "json").json())
+                .anySatisfy(p -> assertThat(p.get("name").asText()).isEqualTo("before-change"));
+    }
+
+    @Test
+    @Order(8)
+    void aRestoreOutsideTheWindowIsRefusedWithTheWindow() {
+        String into = pg.connectionUri(
+                pg.superuser(),
+                pg.superuserPassword(),
+                "cli_never_" + UUID.randomUUID().toString().substring(0, 8));
+
+        Run refused = recall("restore", NAME, "--to", "0/1", "--into", into);
+        assertThat(refused.exit()).isEqualTo(RecallCli.REFUSED);
+        assertThat(refused.err())
+                .startsWith("error: Restore refused (HTTP 422): ")
+                .contains("recovery window:")
+                .containsPattern("(?m)^  restorable +\\p{XDigit}+/")
+                .doesNotContain(pg.superuserPassword());
+
+        Run unknownPoint = recall("restore", NAME, "--to", "point:no-such-point", "--into", into);
+        assertThat(unknownPoint.exit()).isEqualTo(RecallCli.REFUSED);
+        assertThat(unknownPoint.err()).contains("no restore point named 'no-such-point'");
+    }
+
+    @Test
+    @Order(9)
+    void restoresListShowAndCancelAQueuedRestore() throws Exception {
+        String into = pg.connectionUri(
+                pg.superuser(),
+                pg.superuserPassword(),
+                "cli_queued_" + UUID.randomUUID().toString().substring(0, 8));
+        Run queued = recall("restore", NAME, "--to", "point:before-change", "--into", into, "--no-wait");
+        assertThat(queued.exit()).as(queued.err()).isZero();
+        assertThat(queued.out())
+                .matches("restore [0-9a-f-]{36} QUEUED: to point before-change into postgresql://" + pg.superuser()
+                        + ":\\*\\*\\*\\*@.*\\n");
+        String id = queued.out().split(" ")[1];
+
+        Run listed = recall("restores", "list", "--source", NAME);
+        assertThat(listed.exit()).as(listed.err()).isZero();
+        assertThat(listed.out())
+                .startsWith("ID")
+                .containsPattern("(?m)^" + id + " +QUEUED +" + NAME + " +point before-change +");
+
+        Run shown = recall("restores", "show", id);
+        assertThat(shown.exit()).as(shown.err()).isZero();
+        assertThat(shown.out())
+                .containsPattern("(?m)^status: +QUEUED$")
+                .containsPattern("(?m)^target: +point before-change \\(inclusive\\)$")
+                .containsPattern("(?m)^into: +postgresql://.*:\\*\\*\\*\\*@")
+                .containsPattern("(?m)^progress: +QUEUED  waiting for a restore worker$")
+                .doesNotContain(pg.superuserPassword());
+
+        Run cancelled = recall("restores", "cancel", id);
+        assertThat(cancelled.exit()).as(cancelled.err()).isZero();
+        assertThat(cancelled.out()).isEqualTo("cancel requested: restore " + id + " is CANCELLED\n");
+        Run again = recall("restores", "cancel", id);
+        assertThat(again.exit()).isEqualTo(RecallCli.REFUSED);
+        assertThat(again.err()).startsWith("error: Conflict (HTTP 409): ");
+
+        assertThat(recall("restores", "list", "--status", "cancelled", "-o", "json")
+                        .json())
+                .anySatisfy(r -> assertThat(r.get("id").asText()).isEqualTo(id));
+        assertThat(recall("restores", "list", "--status", "queued", "--source", sourceId)
+                        .out())
+                .doesNotContain(id);
+        Run unknown = recall("restores", "show", UUID.randomUUID().toString());
+        assertThat(unknown.exit()).isEqualTo(RecallCli.REFUSED);
+        assertThat(unknown.err()).startsWith("error: Not found (HTTP 404): ");
+    }
+
+    @Test
     @Order(20)
     void sourcesRemoveDropsTheSlotAndForgetsTheSource() {
         Run removed = recall("sources", "remove", NAME, "--purge");
