@@ -21,6 +21,9 @@ public record RecallTopics(String prefix, int sourcesPartitions, int changesPart
     /** How long change records stay in Kafka: must exceed the longest sink lag. */
     static final long CHANGES_RETENTION_MS = 7L * 24 * 3600 * 1000;
 
+    /** How long seal requests stay in Kafka. */
+    static final long SINK_CONTROL_RETENTION_MS = 3600L * 1000;
+
     public RecallTopics {
         prefix = prefix == null ? "recall." : prefix;
         sourcesPartitions = sourcesPartitions == 0 ? 64 : sourcesPartitions;
@@ -59,6 +62,20 @@ public record RecallTopics(String prefix, int sourcesPartitions, int changesPart
     /** Seal requests to the sinks ({@code SealRequest}; key: source id). */
     public String sinkControl() {
         return prefix + "sink-control";
+    }
+
+    /**
+     * The seal-request topic: one partition (every sink reads every request), kept an hour, since requests are only
+     * useful while fresh and a sink that starts later does not read old ones. Declared by the sinks, which read it,
+     * and by the restore workers, which write to it.
+     */
+    public NewTopic sinkControlDefinition() {
+        return new NewTopic(sinkControl(), 1, replicationFactor)
+                .configs(Map.of(
+                        TopicConfig.CLEANUP_POLICY_CONFIG,
+                        TopicConfig.CLEANUP_POLICY_DELETE,
+                        TopicConfig.RETENTION_MS_CONFIG,
+                        Long.toString(SINK_CONTROL_RETENTION_MS)));
     }
 
     /** The topic definitions, for the admin client to create when missing. */

@@ -1,5 +1,7 @@
 package io.recall.restore.base;
 
+import static io.recall.restore.WorkFiles.deleteRecursively;
+
 import io.recall.common.Lsn;
 import io.recall.common.backup.BaseBackupCorruptException;
 import io.recall.common.backup.BaseBackupManifest;
@@ -26,12 +28,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,21 +83,54 @@ public final class BaseRestorer {
      * @throws BaseBackupCorruptException if a file is missing or differs from the manifest
      */
     public RestoredBase restore(BaseBackupManifest manifest, ConnectionString target, boolean overwrite) {
-        try (Connection c = connect(target)) {
-            String contents = contents(c);
-            if (contents != null) {
-                if (!overwrite) {
-                    throw new TargetNotEmptyException("the target database " + target.database() + " on "
-                            + target.host() + " is not empty (" + contents + "); restore into an empty database or"
-                            + " ask to overwrite it");
-                }
-                log.info("overwrite: emptying target database {} ({})", target.database(), contents);
-                empty(c);
+        String contents = contents(target);
+        if (contents != null) {
+            if (!overwrite) {
+                throw notEmpty(target, contents);
             }
+            empty(target);
+        }
+        return restoreInto(manifest, target);
+    }
+
+    /** The refusal of a target that holds {@code contents} (as {@link #contents(ConnectionString)} names them). */
+    public static TargetNotEmptyException notEmpty(ConnectionString target, String contents) {
+        return new TargetNotEmptyException("the target database " + target.database() + " on " + target.host()
+                + " is not empty (" + contents + "); restore into an empty database or ask to overwrite it");
+    }
+
+    /** What the target holds besides an empty public schema, in words, or null when it is empty. */
+    public static String contents(ConnectionString target) {
+        try (Connection c = connect(target)) {
+            return contents(c);
         } catch (SQLException e) {
             throw new RecallException(
                     "cannot inspect the target database " + target.masked() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Drops every schema, extension and event trigger in the target and recreates a default public schema, in one
+     * transaction. Leaves the database itself (its name, owner, settings and comment) as it is.
+     */
+    public static void empty(ConnectionString target) {
+        try (Connection c = connect(target)) {
+            log.info("emptying target database {} ({})", target.database(), contents(c));
+            empty(c);
+        } catch (SQLException e) {
+            throw new RecallException("cannot empty the target database " + target.masked() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Restores everything replay needs into a target the caller has checked to be empty (see {@link #contents} and
+     * {@link #empty}). The caller replays, then calls {@link RestoredBase#completeAfterReplay()}, and closes the result
+     * (which deletes the downloaded files) in any case. Interrupting the calling thread stops a running
+     * {@code pg_restore}.
+     *
+     * @throws BaseBackupCorruptException if a file is missing or differs from the manifest
+     */
+    public RestoredBase restoreInto(BaseBackupManifest manifest, ConnectionString target) {
         Path dir;
         try {
             Files.createDirectories(workDirectory);
@@ -257,12 +290,14 @@ public final class BaseRestorer {
     private String run(List<String> cmd, ConnectionString target) {
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().putAll(target.libpqEnvironment());
+        Process p = null;
         try {
-            Process p = pb.start();
+            p = pb.start();
+            Process started = p;
             ByteArrayOutputStream stdout = new ByteArrayOutputStream();
             ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-            Thread out = Thread.ofVirtual().start(() -> copy(p.getInputStream(), stdout, Long.MAX_VALUE));
-            Thread err = Thread.ofVirtual().start(() -> copy(p.getErrorStream(), stderr, 64 * 1024));
+            Thread out = Thread.ofVirtual().start(() -> copy(started.getInputStream(), stdout, Long.MAX_VALUE));
+            Thread err = Thread.ofVirtual().start(() -> copy(started.getErrorStream(), stderr, 64 * 1024));
             int exit = p.waitFor();
             out.join();
             err.join();
@@ -276,7 +311,27 @@ public final class BaseRestorer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RecallException("interrupted while running " + cmd.get(0), e);
+        } finally {
+            if (p != null && p.isAlive()) {
+                stop(p);
+            }
         }
+    }
+
+    /** Ends a tool the caller no longer waits for (an interrupted restore): its parallel workers first. */
+    private static void stop(Process p) {
+        p.descendants().forEach(ProcessHandle::destroy);
+        p.destroy();
+        try {
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        log.info("stopped {} (pid {})", p.info().command().orElse("a client tool"), p.pid());
     }
 
     /** A libpq conninfo value in single quotes (backslash and quote escaped), so any database name is taken as is. */
@@ -395,23 +450,6 @@ public final class BaseRestorer {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    log.warn("cannot delete {}: {}", p, e.toString());
-                }
-            });
-        } catch (IOException e) {
-            log.warn("cannot delete {}: {}", dir, e.toString());
         }
     }
 }

@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * The engine owns the connection while {@link #replay} runs (its writer thread uses it): it turns autocommit off and
  * sets session parameters (empty search_path so every name is qualified, ISO dates, exact float output,
  * {@code synchronous_commit = off} since a restore that crashes is resumed from its progress row anyway, JIT off,
- * generic plans and a larger {@code work_mem} for the array joins). Not thread-safe: one replay at a time.
+ * generic plans and a larger {@code work_mem} for the array joins). Not thread-safe: one replay at a time; only
+ * {@link #transactionsSoFar()} and {@link #changesSoFar()} may be read from other threads while it runs.
  */
 public final class ReplayEngine {
 
@@ -74,6 +75,9 @@ public final class ReplayEngine {
     private final ReplaySettings settings;
     private final LinkedHashMap<SourceRelation, PendingTable> pending = new LinkedHashMap<>();
     private long pendingBytes;
+    // written by the replaying thread after each transaction, read by progress reporters on other threads
+    private volatile long transactionsSoFar;
+    private volatile long changesSoFar;
 
     public ReplayEngine(Connection connection, ReplaySettings settings) {
         this.connection = Objects.requireNonNull(connection, "connection");
@@ -101,6 +105,19 @@ public final class ReplayEngine {
                     applied.get().commitLsn());
         }
         return run(new TransactionReader(chunks, start, cutoff), applied);
+    }
+
+    /**
+     * Source transactions read whole by the running (or last) replay: applied, or in the batch being applied. May be
+     * called from any thread, as the run goes.
+     */
+    public long transactionsSoFar() {
+        return transactionsSoFar;
+    }
+
+    /** Row changes (and truncates) read by the running (or last) replay; may be called from any thread. */
+    public long changesSoFar() {
+        return changesSoFar;
     }
 
     /** The last transaction a replay committed into this target, if any. */
@@ -177,6 +194,8 @@ public final class ReplayEngine {
         ReplayCounters counters = new ReplayCounters();
         pending.clear();
         pendingBytes = 0;
+        transactionsSoFar = 0;
+        changesSoFar = 0;
         CommitHeader last = null;
         long inBatch = 0;
         long changesInBatch = 0;
@@ -199,6 +218,8 @@ public final class ReplayEngine {
                 }
                 last = header;
                 inBatch++;
+                transactionsSoFar = reader.transactionsDelivered();
+                changesSoFar = reader.changesDelivered();
                 if (inBatch >= settings.transactionsPerCommit() || changesInBatch >= settings.changesPerCommit()) {
                     flush(last, writer);
                     writer.submit(new TargetWriter.Commit(last));

@@ -53,20 +53,20 @@ import org.springframework.context.ConfigurableApplicationContext;
  * Sources are registered as the coordinator does it: a {@link SourceDesiredState} on {@code recall.sources} with the
  * password encrypted.
  */
-final class CaptureHarness implements AutoCloseable {
+public final class CaptureHarness implements AutoCloseable {
 
-    static final String KEY = SecretCipher.generateKey();
+    public static final String KEY = SecretCipher.generateKey();
 
-    final SecretCipher cipher = new SecretCipher(Map.of("k1", KEY), "k1");
-    final KafkaBroker kafka = KafkaBroker.start(4);
-    final Path storage;
+    public final SecretCipher cipher = new SecretCipher(Map.of("k1", KEY), "k1");
+    public final KafkaBroker kafka = KafkaBroker.start(4);
+    public final Path storage;
     private final List<ConfigurableApplicationContext> workers = new ArrayList<>();
     private final KafkaConsumer<String, byte[]> changes;
     private final KafkaConsumer<String, byte[]> catalog;
-    final List<ChangeEnvelope> received = new CopyOnWriteArrayList<>();
+    public final List<ChangeEnvelope> received = new CopyOnWriteArrayList<>();
     final List<CatalogEvent> reports = new CopyOnWriteArrayList<>();
 
-    CaptureHarness() {
+    public CaptureHarness() {
         try {
             storage = Files.createTempDirectory("recall-replay-storage");
         } catch (IOException e) {
@@ -77,7 +77,7 @@ final class CaptureHarness implements AutoCloseable {
     }
 
     /** Starts a worker; extra arguments come last and win. Chunks are cut at 16 KiB, so large values get split. */
-    void startWorker(String workerId, String... extra) {
+    public void startWorker(String workerId, String... extra) {
         List<String> args = new ArrayList<>(List.of(
                 "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
                 "--recall.secrets.keys.k1=" + KEY,
@@ -93,6 +93,7 @@ final class CaptureHarness implements AutoCloseable {
                 "--recall.capture.slot-retry=1s",
                 "--spring.kafka.consumer.properties.session.timeout.ms=6000",
                 "--spring.kafka.consumer.properties.heartbeat.interval.ms=1000",
+                "--server.port=0",
                 "--recall.worker-id=" + workerId));
         args.addAll(List.of(extra));
         workers.add(new SpringApplicationBuilder(StreamWorkerApplication.class).run(args.toArray(String[]::new)));
@@ -128,9 +129,9 @@ final class CaptureHarness implements AutoCloseable {
     }
 
     /** A source database owned by a fresh REPLICATION role, as on a managed service. */
-    record Source(PostgresCluster pg, SourceId id, String db, String user, String password, String slot) {
+    public record Source(PostgresCluster pg, SourceId id, String db, String user, String password, String slot) {
 
-        Lsn currentWal() {
+        public Lsn currentWal() {
             try (Connection c = pg.connect(db);
                     Statement st = c.createStatement();
                     ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
@@ -142,7 +143,7 @@ final class CaptureHarness implements AutoCloseable {
         }
     }
 
-    Source createSource(PostgresCluster pg, String... ddl) {
+    public Source createSource(PostgresCluster pg, String... ddl) {
         SourceId id = SourceId.random();
         String user = "cap_" + id.objectSuffix();
         String password = "pw-" + UUID.randomUUID();
@@ -156,7 +157,7 @@ final class CaptureHarness implements AutoCloseable {
         return new Source(pg, id, db, user, password, "recall_" + id.objectSuffix());
     }
 
-    void publish(Source s, List<String> tables, long epoch, String baseBackupRequestId) {
+    public void publish(Source s, List<String> tables, long epoch, String baseBackupRequestId) {
         SourceDesiredState state = SourceDesiredState.newBuilder()
                 .setSourceId(s.id().toString())
                 .setName(s.db())
@@ -203,7 +204,7 @@ final class CaptureHarness implements AutoCloseable {
                 .toList();
     }
 
-    void awaitState(Source s, CaptureState state) {
+    public void awaitState(Source s, CaptureState state) {
         await().atMost(Duration.ofSeconds(120))
                 .pollInterval(Duration.ofMillis(200))
                 .untilAsserted(() -> {
@@ -219,7 +220,7 @@ final class CaptureHarness implements AutoCloseable {
      * Waits until a heartbeat says everything below {@code lsn} is durable and received, and returns the latest
      * heartbeat: everything with commit LSN below its walEnd is in {@link #received}.
      */
-    Heartbeat awaitDurable(Source s, Lsn lsn) {
+    public Heartbeat awaitDurable(Source s, Lsn lsn) {
         await().atMost(Duration.ofSeconds(120))
                 .pollInterval(Duration.ofMillis(300))
                 .untilAsserted(() -> {

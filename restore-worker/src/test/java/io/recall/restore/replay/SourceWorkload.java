@@ -24,10 +24,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Writers may run concurrently (each with its own instance); a transaction that fails (deadlock, a unique value
  * another writer took) is rolled back, which changes nothing: the source's own state is the oracle.
  */
-final class SourceWorkload {
+public final class SourceWorkload {
 
     /** Every captured table, as the stream worker is told about it (schema-qualified, quoted where needed). */
-    static final List<String> TABLES = List.of(
+    public static final List<String> TABLES = List.of(
             "public.customers",
             "public.orders",
             "public.lines",
@@ -56,7 +56,7 @@ final class SourceWorkload {
             "public.measurements",
             "\"Odd Schema\".\"Weird \"\"T\"\"\"");
 
-    static final String[] DDL = {
+    public static final String[] DDL = {
         "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
         "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, email text UNIQUE,"
                 + " joined timestamptz NOT NULL DEFAULT now())",
@@ -95,7 +95,7 @@ final class SourceWorkload {
                 + " \"tab\tcol\" text, \"Mixed Case\" float8, r numrange, j json, x xml, ts timestamp)",
     };
 
-    static final String[] SEED = {
+    public static final String[] SEED = {
         "INSERT INTO customers (id, name, email) SELECT g, 'customer ' || g, 'c' || g || '@example.com'"
                 + " FROM generate_series(1, 40) g",
         "INSERT INTO orders (id, customer_id, total) SELECT g, 1 + g % 40, g * 1.5 FROM generate_series(1, 60) g",
@@ -118,7 +118,7 @@ final class SourceWorkload {
     private final String tag;
     private final boolean truncates;
     private int temp;
-    int committed;
+    public int committed;
     int rolledBack;
     int failed;
     /** Why transactions failed (SQLSTATE and message), for the test log. */
@@ -132,7 +132,7 @@ final class SourceWorkload {
      *     empties the table for the dump's older snapshot too, and the dump lacks rows it should hold (see
      *     {@code ReplayCaptureIT})
      */
-    SourceWorkload(long seed, AtomicInteger ids, String tag, boolean truncates) {
+    public SourceWorkload(long seed, AtomicInteger ids, String tag, boolean truncates) {
         this.random = new Random(seed);
         this.ids = ids;
         this.tag = tag;
@@ -140,7 +140,7 @@ final class SourceWorkload {
     }
 
     /** Runs {@code transactions} random transactions on {@code db}. */
-    void run(PostgresCluster pg, String db, int transactions) throws SQLException {
+    public void run(PostgresCluster pg, String db, int transactions) throws SQLException {
         try (Connection c = pg.connect(db)) {
             c.setAutoCommit(false);
             for (int i = 0; i < transactions; i++) {
@@ -424,7 +424,7 @@ final class SourceWorkload {
     }
 
     /** Each table's content as {@code count:md5} of its rows' text forms in COLLATE "C" order. */
-    static Map<String, String> hashes(Connection c) throws SQLException {
+    public static Map<String, String> hashes(Connection c) throws SQLException {
         Map<String, String> out = new LinkedHashMap<>();
         for (String t : SQL_NAMES) {
             try (PreparedStatement ps = c.prepareStatement("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text,"

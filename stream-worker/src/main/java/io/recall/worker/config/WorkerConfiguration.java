@@ -4,6 +4,7 @@ import io.recall.common.crypto.SecretCipher;
 import io.recall.common.pg.ClientTools;
 import io.recall.common.storage.BlobStore;
 import io.recall.common.storage.BlobStores;
+import io.recall.common.storage.StorageProperties;
 import io.recall.common.storage.StorageSettings;
 import io.recall.worker.backup.BaseBackupTaker;
 import java.time.Clock;
@@ -41,13 +42,11 @@ class WorkerConfiguration {
         return BlobStores.open(storageSettings(properties.storage()));
     }
 
+    /** The shared {@code recall.storage.*} mapping ({@link StorageProperties}) applied to this worker's binding. */
     static StorageSettings storageSettings(WorkerProperties.Storage s) {
-        return switch (s.type().toLowerCase(java.util.Locale.ROOT)) {
-            case "local" -> StorageSettings.local(s.localRoot());
-            case "s3" ->
-                new StorageSettings(
-                        StorageSettings.Type.S3,
-                        null,
+        return new StorageProperties(
+                        s.type(),
+                        s.localRoot(),
                         s.bucket(),
                         s.prefix(),
                         s.endpoint(),
@@ -55,13 +54,10 @@ class WorkerConfiguration {
                         s.pathStyle(),
                         s.accessKey(),
                         s.secretKey(),
-                        StorageSettings.ServerSideEncryption.valueOf(
-                                s.serverSideEncryption().toUpperCase(java.util.Locale.ROOT)),
+                        s.serverSideEncryption(),
                         s.kmsKeyId(),
-                        s.partSizeBytes());
-            default ->
-                throw new IllegalStateException("recall.storage.type must be local or s3, not '" + s.type() + "'");
-        };
+                        s.partSizeBytes())
+                .toSettings();
     }
 
     @Bean

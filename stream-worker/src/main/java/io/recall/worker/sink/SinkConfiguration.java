@@ -18,7 +18,6 @@ import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -49,13 +48,7 @@ class SinkConfiguration {
 
     @Bean
     NewTopic sinkControlTopic(WorkerProperties p) {
-        // requests are only useful while fresh: a sink that starts later does not read old ones
-        return new NewTopic(controlTopic(p.topics()), 1, p.topics().replicationFactor())
-                .configs(Map.of(
-                        TopicConfig.CLEANUP_POLICY_CONFIG,
-                        TopicConfig.CLEANUP_POLICY_DELETE,
-                        TopicConfig.RETENTION_MS_CONFIG,
-                        Long.toString(Duration.ofHours(1).toMillis())));
+        return p.topics().sinkControlDefinition();
     }
 
     @Bean(destroyMethod = "close")
