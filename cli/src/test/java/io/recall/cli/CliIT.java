@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.recall.cli.http.ApiClient;
+import io.recall.common.Lsn;
 import io.recall.testsupport.FreePorts;
 import io.recall.testsupport.PgVersion;
 import io.recall.testsupport.PostgresCluster;
@@ -17,7 +18,12 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -239,10 +245,7 @@ class CliIT {
     @Test
     @Order(8)
     void aRestoreOutsideTheWindowIsRefusedWithTheWindow() {
-        String into = pg.connectionUri(
-                pg.superuser(),
-                pg.superuserPassword(),
-                "cli_never_" + UUID.randomUUID().toString().substring(0, 8));
+        String into = superuserUri("cli_never_" + UUID.randomUUID().toString().substring(0, 8));
 
         Run refused = recall("restore", NAME, "--to", "0/1", "--into", into);
         assertThat(refused.exit()).isEqualTo(RecallCli.REFUSED);
@@ -260,10 +263,7 @@ class CliIT {
     @Test
     @Order(9)
     void restoresListShowAndCancelAQueuedRestore() throws Exception {
-        String into = pg.connectionUri(
-                pg.superuser(),
-                pg.superuserPassword(),
-                "cli_queued_" + UUID.randomUUID().toString().substring(0, 8));
+        String into = superuserUri("cli_queued_" + UUID.randomUUID().toString().substring(0, 8));
         Run queued = recall("restore", NAME, "--to", "point:before-change", "--into", into, "--no-wait");
         assertThat(queued.exit()).as(queued.err()).isZero();
         assertThat(queued.out())
@@ -302,6 +302,106 @@ class CliIT {
         Run unknown = recall("restores", "show", UUID.randomUUID().toString());
         assertThat(unknown.exit()).isEqualTo(RecallCli.REFUSED);
         assertThat(unknown.err()).startsWith("error: Not found (HTTP 404): ");
+    }
+
+    @Test
+    @Order(10)
+    void restoreToLatestIntoANewDatabaseFollowsTheJobToItsEnd() throws Exception {
+        // only now: until here a restore stays QUEUED, which the cancel test needs
+        recall.startRestoreWorker(home.resolve("restore-work"));
+        pg.execute(
+                db.name(),
+                "UPDATE orders SET total = total + 1 WHERE id % 3 = 0",
+                "DELETE FROM orders WHERE id % 7 = 0",
+                "INSERT INTO orders SELECT g, g FROM generate_series(200, 260) g");
+        awaitDurable(currentWal(db.name()));
+        String target = "cli_latest_" + UUID.randomUUID().toString().substring(0, 8);
+
+        Run restored = recall(
+                "restore",
+                NAME,
+                "--to",
+                "latest",
+                "--into",
+                superuserUri(target),
+                "--create-database",
+                "--poll-interval",
+                "250");
+
+        assertThat(restored.exit()).as(restored.err()).isZero();
+        assertThat(restored.out())
+                .matches("restore [0-9a-f-]{36} SUCCEEDED  restored to \\p{XDigit}+/\\p{XDigit}+ \\(.*Z\\).*\\n");
+        assertThat(restored.err())
+                .startsWith("restore ")
+                .contains(" QUEUED: to latest into postgresql://" + pg.superuser() + ":****@")
+                .contains("Ctrl-C stops following it")
+                .doesNotContain(pg.superuserPassword());
+        assertThat(rows(target)).isEqualTo(rows(db.name()));
+
+        String id = restored.out().split(" ")[1];
+        assertThat(recall("restores", "list", "--status", "SUCCEEDED").out())
+                .containsPattern("(?m)^" + id + " +SUCCEEDED +" + NAME + " +latest +");
+        assertThat(recall("restores", "show", id).out())
+                .containsPattern("(?m)^status: +SUCCEEDED$")
+                .containsPattern("(?m)^restored to: +\\p{XDigit}+/\\p{XDigit}+ ")
+                .containsPattern("(?m)^create database: +yes$");
+    }
+
+    @Test
+    @Order(11)
+    void restoreToATimeAppliesWhatWasCommittedByThen() throws Exception {
+        pg.execute(db.name(), "INSERT INTO orders VALUES (1000, 1)");
+        Thread.sleep(1100);
+        String time = query(
+                db.name(), "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+        List<String> before = rows(db.name());
+        Thread.sleep(1100);
+        pg.execute(db.name(), "INSERT INTO orders VALUES (1001, 1)", "UPDATE orders SET total = 0 WHERE id = 1000");
+        // a time is restorable once the archived watermark has passed it
+        Instant at = Instant.parse(time);
+        awaitSource(s -> s.hasNonNull("archivedTime")
+                && OffsetDateTime.parse(s.get("archivedTime").asText())
+                        .toInstant()
+                        .isAfter(at));
+        String into = "cli_time_" + UUID.randomUUID().toString().substring(0, 8);
+
+        Run restored = recall(
+                "restore",
+                sourceId,
+                "--to",
+                time,
+                "--into",
+                superuserUri(into),
+                "--create-database",
+                "--poll-interval",
+                "250",
+                "-o",
+                "json");
+
+        assertThat(restored.exit()).as(restored.out() + restored.err()).isZero();
+        JsonNode view = restored.json();
+        assertThat(view.get("status").asText()).isEqualTo("SUCCEEDED");
+        assertThat(view.at("/target/time").asText()).isEqualTo(time);
+        assertThat(view.at("/restoredTo/lsn").asText()).contains("/");
+        assertThat(rows(into)).isEqualTo(before);
+    }
+
+    @Test
+    @Order(12)
+    void aFailedRestoreExitsOneWithItsError() throws Exception {
+        String target = "cli_busy_" + UUID.randomUUID().toString().substring(0, 8);
+        pg.execute("postgres", "CREATE DATABASE " + target);
+        pg.execute(target, "CREATE TABLE unrelated (id int)");
+
+        Run failed = recallOnTerminal(
+                "restore", NAME, "--to", "latest", "--into", superuserUri(target), "--poll-interval", "250");
+
+        assertThat(failed.exit()).isEqualTo(RecallCli.REFUSED);
+        assertThat(failed.out()).isEmpty();
+        // on a terminal the progress line is redrawn in place, and cleared before the outcome
+        assertThat(failed.err())
+                .contains("\rQUEUED  waiting for a restore worker\u001b[K")
+                .containsPattern("\\r\\u001b\\[Kerror: restore [0-9a-f-]{36} FAILED  in validating: .*not empty");
     }
 
     @Test
@@ -401,6 +501,42 @@ class CliIT {
         return new Run(process.exitValue(), out, Files.readString(err));
     }
 
+    private static void awaitDurable(String walLsn) {
+        Lsn written = Lsn.parse(walLsn);
+        awaitSource(s -> s.hasNonNull("durableLsn")
+                && Lsn.parse(s.get("durableLsn").asText()).compareTo(written) >= 0);
+    }
+
+    private static String currentWal(String database) throws Exception {
+        return query(database, "SELECT pg_current_wal_lsn()::text");
+    }
+
+    private static String query(String database, String sql) throws Exception {
+        try (Connection c = pg.connect(database);
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /** The {@code orders} table, row by row in key order. */
+    private static List<String> rows(String database) throws Exception {
+        List<String> rows = new ArrayList<>();
+        try (Connection c = pg.connect(database);
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT id, total FROM orders ORDER BY id")) {
+            while (rs.next()) {
+                rows.add(rs.getLong(1) + "=" + rs.getBigDecimal(2));
+            }
+        }
+        return rows;
+    }
+
+    private static String superuserUri(String database) {
+        return pg.connectionUri(pg.superuser(), pg.superuserPassword(), database);
+    }
+
     private static void awaitSource(Predicate<JsonNode> condition) {
         await().atMost(Duration.ofSeconds(120))
                 .pollInterval(Duration.ofMillis(500))
@@ -427,19 +563,24 @@ class CliIT {
     }
 
     static Run recall(String... args) {
-        return run("", Map.of(), args);
+        return run("", Map.of(), false, args);
     }
 
     static Run recallWithInput(String stdin, String... args) {
-        return run(stdin, Map.of(), args);
+        return run(stdin, Map.of(), false, args);
     }
 
     static Run recallWithEnv(Map<String, String> env, String... args) {
-        return run("", env, args);
+        return run("", env, false, args);
+    }
+
+    /** With stderr taken for a terminal 80 columns wide. */
+    static Run recallOnTerminal(String... args) {
+        return run("", Map.of("COLUMNS", "80"), true, args);
     }
 
     /** As {@code main} runs it, in {@link #home} (so the token is found in data/admin-token), RECALL_URL set. */
-    private static Run run(String stdin, Map<String, String> extraEnv, String... args) {
+    private static Run run(String stdin, Map<String, String> extraEnv, boolean terminal, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         Map<String, String> env = new HashMap<>(extraEnv);
@@ -450,7 +591,7 @@ class CliIT {
                 new BufferedReader(new StringReader(stdin)),
                 env,
                 home,
-                false);
+                terminal);
         int exit = RecallCli.commandLine(context).execute(args);
         return new Run(exit, out.toString(), err.toString());
     }
