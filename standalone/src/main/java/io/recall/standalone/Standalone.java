@@ -8,8 +8,8 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * Everything a standalone start runs, closed in the reverse order of starting: the coordinator, then the stream
- * worker, then the embedded Kafka broker, then the embedded metadata database, so that no part loses what it depends
+ * Everything a standalone start runs, closed in the reverse order of starting: the coordinator, then the restore
+ * worker, then the stream worker, then the embedded Kafka broker, then the embedded metadata database, so that no part loses what it depends
  * on while it is still stopping. Parts given externally (Kafka, metadata) are not owned and not stopped.
  *
  * <p>Thread-safe: one thread adds parts while starting them, and {@link #close()} may run meanwhile from another (the
@@ -24,6 +24,7 @@ final class Standalone implements AutoCloseable {
     private EmbeddedKafka kafka;
     private String kafkaBootstrapServers;
     private ConfigurableApplicationContext worker;
+    private ConfigurableApplicationContext restoreWorker;
     private ConfigurableApplicationContext coordinator;
     private boolean closed;
 
@@ -47,6 +48,11 @@ final class Standalone implements AutoCloseable {
     synchronized void worker(ConfigurableApplicationContext context) {
         own(context);
         this.worker = context;
+    }
+
+    synchronized void restoreWorker(ConfigurableApplicationContext context) {
+        own(context);
+        this.restoreWorker = context;
     }
 
     synchronized void coordinator(ConfigurableApplicationContext context) {
@@ -79,6 +85,11 @@ final class Standalone implements AutoCloseable {
     /** The stream worker's context: capture (no web server). */
     ConfigurableApplicationContext worker() {
         return worker;
+    }
+
+    /** The restore worker's context: restore jobs (no web server). */
+    ConfigurableApplicationContext restoreWorker() {
+        return restoreWorker;
     }
 
     /** The embedded broker, empty when {@code spring.kafka.bootstrap-servers} named an external one. */

@@ -1,6 +1,7 @@
 package io.recall.standalone;
 
 import io.recall.coordinator.CoordinatorApplication;
+import io.recall.restore.RestoreWorkerApplication;
 import io.recall.worker.StreamWorkerApplication;
 import java.net.URL;
 import java.nio.file.Path;
@@ -88,6 +89,7 @@ public final class StandaloneMain {
             // The worker first: it creates Recall's topics (compacted recall.sources, ...) before the coordinator
             // publishes to them.
             standalone.worker(startWorker(shared, home));
+            standalone.restoreWorker(startRestoreWorker(shared, home));
             standalone.coordinator(startCoordinator(shared, coordinatorDefaults, home));
         } catch (RuntimeException e) {
             try {
@@ -102,10 +104,25 @@ public final class StandaloneMain {
     }
 
     private static ConfigurableApplicationContext startWorker(List<String> shared, StandaloneHome home) {
+        return startHeadless(
+                StreamWorkerApplication.class, workerArguments(shared, home, StreamWorkerApplication.class));
+    }
+
+    private static ConfigurableApplicationContext startRestoreWorker(List<String> shared, StandaloneHome home) {
+        List<String> arguments = workerArguments(shared, home, RestoreWorkerApplication.class);
+        addDefault(
+                arguments,
+                "recall.restore.work-dir",
+                home.root().resolve("restore-work").toString());
+        return startHeadless(RestoreWorkerApplication.class, arguments);
+    }
+
+    /** A worker's arguments: its own configuration, the shared storage, and no metadata database. */
+    private static List<String> workerArguments(List<String> shared, StandaloneHome home, Class<?> application) {
         List<String> arguments = new ArrayList<>(shared);
-        configLocation(arguments, StreamWorkerApplication.class);
-        // The coordinator's jars on the shared class path would give the worker a DataSource (and Flyway and jOOQ on
-        // it) by auto-configuration; the worker never touches the metadata database.
+        configLocation(arguments, application);
+        // The coordinator's jars on the shared class path would give a worker a DataSource (and Flyway and jOOQ on
+        // it) by auto-configuration; the workers never touch the metadata database.
         String exclude = DataSourceAutoConfiguration.class.getName();
         String excluded = value(arguments, "spring.autoconfigure.exclude", null);
         set(arguments, "spring.autoconfigure.exclude", excluded == null ? exclude : excluded + "," + exclude);
@@ -115,9 +132,13 @@ public final class StandaloneMain {
                 arguments,
                 "recall.storage.local-root",
                 home.root().resolve("storage").toString());
+        return arguments;
+    }
 
-        SpringApplication app = new SpringApplication(StreamWorkerApplication.class);
-        app.setMainApplicationClass(StreamWorkerApplication.class);
+    /** Runs a worker context without its web server (the coordinator's serves the API and health). */
+    private static ConfigurableApplicationContext startHeadless(Class<?> application, List<String> arguments) {
+        SpringApplication app = new SpringApplication(application);
+        app.setMainApplicationClass(application);
         app.setWebApplicationType(WebApplicationType.NONE);
         app.setBannerMode(Banner.Mode.OFF);
         app.setRegisterShutdownHook(false);
