@@ -29,6 +29,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
@@ -77,7 +78,10 @@ class CliIT {
                 "--recall.capture.status-interval=1s",
                 "--recall.capture.heartbeat-interval=1s",
                 // the recovery window ends at the last stored segment
-                "--recall.sink.max-segment-age=2s");
+                "--recall.sink.max-segment-age=2s",
+                // a restore waiting for its target's lock tries again this often (the cancel test)
+                "--recall.restore.lock-retry=500ms",
+                "--recall.restore.progress-interval=500ms");
         db = sourceDatabase("cli", "LOGIN REPLICATION");
     }
 
@@ -262,43 +266,72 @@ class CliIT {
 
     @Test
     @Order(9)
-    void restoresListShowAndCancelAQueuedRestore() throws Exception {
-        String into = superuserUri("cli_queued_" + UUID.randomUUID().toString().substring(0, 8));
-        Run queued = recall("restore", NAME, "--to", "point:before-change", "--into", into, "--no-wait");
-        assertThat(queued.exit()).as(queued.err()).isZero();
-        assertThat(queued.out())
-                .matches("restore [0-9a-f-]{36} QUEUED: to point before-change into postgresql://" + pg.superuser()
-                        + ":\\*\\*\\*\\*@.*\\n");
-        String id = queued.out().split(" ")[1];
+    void aRunningRestoreIsListedShownAndCancelledAndWhoFollowsItExitsOne() throws Exception {
+        String database = "cli_locked_" + UUID.randomUUID().toString().substring(0, 8);
+        pg.execute("postgres", "CREATE DATABASE " + database);
+        String id;
+        try (Connection holder = pg.connect(database);
+                Statement st = holder.createStatement()) {
+            // what keeps a restore into this database waiting: another restore's lock on it
+            st.execute("SELECT pg_advisory_lock(hashtext('recall.restore'))");
+            CompletableFuture<Run> following = CompletableFuture.supplyAsync(() -> recall(
+                    "restore",
+                    NAME,
+                    "--to",
+                    "point:before-change",
+                    "--into",
+                    superuserUri(database),
+                    "--poll-interval",
+                    "250"));
 
-        Run listed = recall("restores", "list", "--source", NAME);
-        assertThat(listed.exit()).as(listed.err()).isZero();
-        assertThat(listed.out())
-                .startsWith("ID")
-                .containsPattern("(?m)^" + id + " +QUEUED +" + NAME + " +point before-change +");
+            JsonNode[] running = new JsonNode[1];
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
+                    .untilAsserted(() -> {
+                        JsonNode list = recall(
+                                        "restores", "list", "--source", NAME, "--status", "running", "-o", "json")
+                                .json();
+                        assertThat(list).hasSize(1);
+                        running[0] = list.get(0);
+                        assertThat(running[0].at("/progress/message").asText()).contains("waiting for the target lock");
+                    });
+            id = running[0].get("id").asText();
 
-        Run shown = recall("restores", "show", id);
-        assertThat(shown.exit()).as(shown.err()).isZero();
-        assertThat(shown.out())
-                .containsPattern("(?m)^status: +QUEUED$")
-                .containsPattern("(?m)^target: +point before-change \\(inclusive\\)$")
-                .containsPattern("(?m)^into: +postgresql://.*:\\*\\*\\*\\*@")
-                .containsPattern("(?m)^progress: +QUEUED  waiting for a restore worker$")
-                .doesNotContain(pg.superuserPassword());
+            Run listed = recall("restores", "list", "--source", NAME);
+            assertThat(listed.exit()).as(listed.err()).isZero();
+            assertThat(listed.out())
+                    .startsWith("ID")
+                    .containsPattern("(?m)^" + id + " +RUNNING +" + NAME + " +point before-change +");
 
-        Run cancelled = recall("restores", "cancel", id);
-        assertThat(cancelled.exit()).as(cancelled.err()).isZero();
-        assertThat(cancelled.out()).isEqualTo("cancel requested: restore " + id + " is CANCELLED\n");
+            Run shown = recall("restores", "show", id);
+            assertThat(shown.exit()).as(shown.err()).isZero();
+            assertThat(shown.out())
+                    .containsPattern("(?m)^status: +RUNNING$")
+                    .containsPattern("(?m)^target: +point before-change \\(inclusive\\)$")
+                    .containsPattern(
+                            "(?m)^into: +postgresql://" + pg.superuser() + ":\\*\\*\\*\\*@.*/" + database + "$")
+                    .containsPattern("(?m)^progress: +RUNNING  validating")
+                    .containsPattern("(?m)^worker says: +waiting for the target lock")
+                    .doesNotContain(pg.superuserPassword());
+
+            Run cancelled = recall("restores", "cancel", id);
+            assertThat(cancelled.exit()).as(cancelled.err()).isZero();
+            assertThat(cancelled.out()).matches("cancel requested: restore " + id + " is (RUNNING|CANCELLED)\n");
+
+            Run followed = following.get(60, TimeUnit.SECONDS);
+            assertThat(followed.exit()).isEqualTo(RecallCli.REFUSED);
+            assertThat(followed.out()).isEmpty();
+            assertThat(followed.err())
+                    .contains("RUNNING  validating")
+                    .containsPattern("(?m)^error: restore " + id + " CANCELLED");
+        }
+
         Run again = recall("restores", "cancel", id);
         assertThat(again.exit()).isEqualTo(RecallCli.REFUSED);
         assertThat(again.err()).startsWith("error: Conflict (HTTP 409): ");
-
         assertThat(recall("restores", "list", "--status", "cancelled", "-o", "json")
                         .json())
                 .anySatisfy(r -> assertThat(r.get("id").asText()).isEqualTo(id));
-        assertThat(recall("restores", "list", "--status", "queued", "--source", sourceId)
-                        .out())
-                .doesNotContain(id);
         Run unknown = recall("restores", "show", UUID.randomUUID().toString());
         assertThat(unknown.exit()).isEqualTo(RecallCli.REFUSED);
         assertThat(unknown.err()).startsWith("error: Not found (HTTP 404): ");
@@ -307,8 +340,6 @@ class CliIT {
     @Test
     @Order(10)
     void restoreToLatestIntoANewDatabaseFollowsTheJobToItsEnd() throws Exception {
-        // only now: until here a restore stays QUEUED, which the cancel test needs
-        recall.startRestoreWorker(home.resolve("restore-work"));
         pg.execute(
                 db.name(),
                 "UPDATE orders SET total = total + 1 WHERE id % 3 = 0",
