@@ -3,6 +3,7 @@ package io.recall.cli;
 import io.recall.cli.catalog.BackupsCommand;
 import io.recall.cli.catalog.WindowCommand;
 import io.recall.cli.http.ApiClient;
+import io.recall.cli.http.ApiException;
 import io.recall.cli.restore.RestoreCommand;
 import io.recall.cli.restore.RestorePointCommand;
 import io.recall.cli.restore.RestoresCommand;
@@ -57,10 +58,12 @@ import picocli.CommandLine.UnmatchedArgumentException;
 public final class RecallCli {
 
     public static final int OK = 0;
-    public static final int REFUSED = 1;
-    public static final int USAGE = 2;
-    public static final int UNAVAILABLE = 3;
-    public static final int UNAUTHORIZED = 4;
+    public static final int REFUSED = ApiException.Kind.REFUSED.exitCode();
+    /** Picocli's own code for a command line it cannot parse. */
+    public static final int USAGE = CommandLine.ExitCode.USAGE;
+
+    public static final int UNAVAILABLE = ApiException.Kind.UNAVAILABLE.exitCode();
+    public static final int UNAUTHORIZED = ApiException.Kind.UNAUTHORIZED.exitCode();
 
     static final String DEFAULT_URL = "http://127.0.0.1:8080";
     /** Where {@code ./recall-standalone} keeps its admin token, relative to the working directory. */

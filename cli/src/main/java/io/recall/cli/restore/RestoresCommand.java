@@ -54,7 +54,7 @@ public final class RestoresCommand {
     @Command(
             name = "show",
             description =
-                    "Show one restore job: target, status, progress, where it ended. Exits 0 whatever its" + " status.")
+                    "Show one restore job: target, status, progress, where it ended. Exits 0 whatever its status.")
     static final class Show extends ApiCommand {
 
         @Parameters(index = "0", paramLabel = "<id>", description = "the restore's id")
