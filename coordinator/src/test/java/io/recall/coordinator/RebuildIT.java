@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -71,6 +72,7 @@ class RebuildIT extends CoordinatorIT {
                 "DELETE FROM segments WHERE source_id = '" + id + "'",
                 "DELETE FROM base_backups WHERE source_id = '" + id + "'",
                 "DELETE FROM stream_gaps WHERE source_id = '" + id + "'",
+                "DELETE FROM restore_points WHERE source_id = '" + id + "'",
                 "UPDATE sources SET archived_lsn = NULL, archived_time = NULL WHERE id = '" + id + "'");
     }
 
@@ -125,6 +127,10 @@ class RebuildIT extends CoordinatorIT {
     @Test
     void aCatalogWipedAndRebuiltFromStorageShowsTheSameRecoveryWindow() {
         String id = capturedAcrossAGap();
+        Api.Response point = admin().post("/api/v1/sources/" + id + "/restore-points", Map.of("name", "pre-migration"));
+        assertThat(point.status()).as(point.body()).isEqualTo(201);
+        JsonNode pointsBefore =
+                admin().get("/api/v1/sources/" + id + "/restore-points").json();
         JsonNode before = window(id);
         assertThat(RecoveryWindowIT.intervals(before))
                 .containsExactly("0/1000@" + t(0) + "..0/2000@" + t(5), "0/5000@" + t(10) + "..0/5180@" + t(11));
@@ -145,6 +151,7 @@ class RebuildIT extends CoordinatorIT {
         assertThat(rebuilt.get("baseBackups").asInt()).isEqualTo(2);
         assertThat(rebuilt.get("segments").asInt()).isEqualTo(3);
         assertThat(rebuilt.get("gaps").asInt()).isEqualTo(1);
+        assertThat(rebuilt.get("restorePoints").asInt()).isEqualTo(1);
         assertThat(rebuilt.get("archivedLsn").asText()).isEqualTo("0/5180");
         assertThat(rebuilt.get("unreadable")).isEmpty();
         assertThat(rebuilt.get("baseBackupsNotInStorage").asInt()).isZero();
@@ -153,6 +160,9 @@ class RebuildIT extends CoordinatorIT {
         assertThat(window(id)).isEqualTo(before);
         assertThat(segments(id)).isEqualTo(segmentsBefore);
         assertThat(backups(id)).isEqualTo(backupsBefore);
+        assertThat(admin().get("/api/v1/sources/" + id + "/restore-points").json())
+                .as("restore points come back from their markers")
+                .isEqualTo(pointsBefore);
         JsonNode source = admin().get("/api/v1/sources/" + id).json();
         assertThat(source.get("archivedLsn").asText()).isEqualTo("0/5180");
         assertThat(Instant.parse(source.get("archivedTime").asText())).isEqualTo(Instant.parse(archivedBefore));
@@ -176,6 +186,10 @@ class RebuildIT extends CoordinatorIT {
     @Test
     void aRebuildKeepsWhatOnlyTheCatalogKnowsAndCountsWhatStorageLost() {
         String id = capturedAcrossAGap();
+        Api.Response point = admin().post("/api/v1/sources/" + id + "/restore-points", Map.of("name", "pre-migration"));
+        assertThat(point.status()).as(point.body()).isEqualTo(201);
+        JsonNode pointsBefore =
+                admin().get("/api/v1/sources/" + id + "/restore-points").json();
         JsonNode before = window(id);
         String requested = admin().post("/api/v1/sources/" + id + "/base-backups", null)
                 .json()
@@ -202,6 +216,10 @@ class RebuildIT extends CoordinatorIT {
     @Test
     void unreadableFilesAreReportedAndDoNotStopTheRebuild() {
         String id = capturedAcrossAGap();
+        Api.Response point = admin().post("/api/v1/sources/" + id + "/restore-points", Map.of("name", "pre-migration"));
+        assertThat(point.status()).as(point.body()).isEqualTo(201);
+        JsonNode pointsBefore =
+                admin().get("/api/v1/sources/" + id + "/restore-points").json();
         JsonNode before = window(id);
         String segments = "sources/" + id + "/segments/";
         STORE.put(segments + "notes.txt", "hello".getBytes(StandardCharsets.UTF_8));

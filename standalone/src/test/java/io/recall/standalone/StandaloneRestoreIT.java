@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.recall.common.Lsn;
 import io.recall.testsupport.PgVersion;
 import io.recall.testsupport.PostgresCluster;
+import io.recall.testsupport.S3Endpoint;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,9 +30,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * Issue 5 end to end, only through the public REST API of a standalone Recall: a source under a mixed workload
+ * Issue 5 end to end, only through the public REST API of a standalone Recall storing on S3 (S3Proxy): a source under a mixed workload
  * (inserts, updates that leave a TOASTed value unchanged, deletes, a truncate, sequences and an identity column, a
  * composite key, REPLICA IDENTITY FULL, numeric/jsonb/array/bytea/timestamptz/uuid/enum columns, a partitioned table)
  * is restored to LSN, time, xid (inclusive and exclusive), named restore point and latest targets; each restored
@@ -56,6 +58,7 @@ class StandaloneRestoreIT {
     private String password;
     private String db;
     private String sourceId;
+    private String bucket;
 
     /** The source's state at one point, and how to name that point. */
     private record Point(Map<String, String> hashes, Map<String, Long> sequences) {}
@@ -95,8 +98,20 @@ class StandaloneRestoreIT {
                 "SELECT nextval('tickets') FROM generate_series(1, 5)");
 
         data = Files.createTempDirectory("recall-restore-it");
+        // every role on S3 (S3Proxy): base backups, segments, markers and restore downloads
+        S3Endpoint s3 = S3Endpoint.shared();
+        bucket = "restore-" + UUID.randomUUID().toString().substring(0, 8);
+        s3.createBucket(bucket);
         recall = StandaloneMain.start(
                 "--recall.data-dir=" + data.resolve("data"),
+                "--recall.storage.type=s3",
+                "--recall.storage.bucket=" + bucket,
+                "--recall.storage.prefix=recall-it",
+                "--recall.storage.endpoint=" + s3.endpoint(),
+                "--recall.storage.region=" + s3.region(),
+                "--recall.storage.path-style=true",
+                "--recall.storage.access-key=" + s3.accessKey(),
+                "--recall.storage.secret-key=" + s3.secretKey(),
                 "--server.port=0",
                 "--recall.capture.status-interval=1s",
                 "--recall.capture.heartbeat-interval=1s",
@@ -193,6 +208,14 @@ class StandaloneRestoreIT {
         assertRestored(Map.of("xid", xid), true, p3);
         assertRestored(Map.of("xid", xid), false, p2);
         assertRestored(Map.of("latest", true), true, p4);
+
+        try (S3Client client = S3Endpoint.shared().newClient()) {
+            assertThat(client.listObjectsV2(r -> r.bucket(bucket).prefix("recall-it/sources/" + sourceId + "/"))
+                            .contents())
+                    .as("base backups and segments are in the bucket")
+                    .anySatisfy(o -> assertThat(o.key()).contains("/segments/"))
+                    .anySatisfy(o -> assertThat(o.key()).endsWith("/manifest.json"));
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.recall.coordinator.catalog;
 
 import static io.recall.coordinator.db.Tables.BASE_BACKUPS;
+import static io.recall.coordinator.db.Tables.RESTORE_POINTS;
 import static io.recall.coordinator.db.Tables.SEGMENTS;
 import static io.recall.coordinator.db.Tables.SOURCES;
 import static io.recall.coordinator.db.Tables.STREAM_GAPS;
@@ -14,6 +15,7 @@ import io.recall.common.backup.BaseBackupManifest;
 import io.recall.common.errors.ConflictException;
 import io.recall.common.errors.NotFoundException;
 import io.recall.common.layout.GapMarker;
+import io.recall.common.layout.RestorePointMarker;
 import io.recall.common.segment.SegmentMetadata;
 import io.recall.common.segment.SegmentName;
 import io.recall.common.segment.SegmentReader;
@@ -88,6 +90,7 @@ public class CatalogRebuilder {
             int baseBackups,
             int segments,
             int gaps,
+            int restorePoints,
             String archivedLsn,
             int baseBackupsNotInStorage,
             int segmentsNotInStorage,
@@ -159,6 +162,7 @@ public class CatalogRebuilder {
             int backups = rebuildBackups(source, unreadable);
             SegmentCounts segments = rebuildSegments(source, unreadable);
             int gaps = rebuildGaps(source, unreadable);
+            int points = rebuildRestorePoints(source, unreadable);
             Lsn archived = tx.execute(st -> advanceWatermark(source));
             int missingBackups = backupsNotInStorage(source);
             if (missingBackups > 0 || segments.notInStorage() > 0) {
@@ -182,6 +186,7 @@ public class CatalogRebuilder {
                     backups,
                     segments.read(),
                     gaps,
+                    points,
                     archived == null ? null : archived.toString(),
                     missingBackups,
                     segments.notInStorage(),
@@ -472,6 +477,41 @@ public class CatalogRebuilder {
                     // a gap closed in the catalog stays closed; one closed only in its marker gets closed
                     .set(STREAM_GAPS.TO_LSN, coalesce(STREAM_GAPS.TO_LSN, excluded(STREAM_GAPS.TO_LSN)))
                     .where(STREAM_GAPS.SOURCE_ID.eq(source.value()))
+                    .execute();
+            recorded++;
+        }
+        return recorded;
+    }
+
+    // ---------------------------------------------------------------- restore points
+
+    /** Named restore points from their markers; a point the catalog already has keeps its row. */
+    private int rebuildRestorePoints(SourceId source, List<String> unreadable) {
+        int recorded = 0;
+        for (BlobInfo info : store.list(RestorePointMarker.prefix(source))) {
+            RestorePointMarker m;
+            Lsn lsn;
+            try (InputStream in = store.open(info.key())) {
+                m = json.readValue(in, RestorePointMarker.class);
+                lsn = Lsn.parse(m.lsn());
+                RestorePointMarker.checkName(m.name());
+            } catch (BlobNotFoundException e) {
+                continue;
+            } catch (IOException | RuntimeException e) {
+                unreadable.add(info.key() + ": not a restore point marker (" + e.getMessage() + ")");
+                continue;
+            }
+            if (!source.toString().equals(m.sourceId()) || m.time() == null) {
+                unreadable.add(info.key() + ": the marker does not describe a restore point of this source");
+                continue;
+            }
+            db.insertInto(RESTORE_POINTS)
+                    .set(RESTORE_POINTS.SOURCE_ID, source.value())
+                    .set(RESTORE_POINTS.NAME, m.name())
+                    .set(RESTORE_POINTS.LSN, lsn.value())
+                    .set(RESTORE_POINTS.POINT_TIME, utc(m.time()))
+                    .set(RESTORE_POINTS.CREATED_AT, utc(m.createdAt() == null ? m.time() : m.createdAt()))
+                    .onConflictDoNothing()
                     .execute();
             recorded++;
         }
