@@ -57,13 +57,17 @@ public final class SegmentWriter implements Closeable {
             DataFileWriter<SegmentBlock> writer = new DataFileWriter<>(new SpecificDatumWriter<>(SegmentFormat.SCHEMA));
             // zstd's frame checksum: a corrupted block fails to decompress instead of yielding wrong changes
             writer.setCodec(CodecFactory.zstandardCodec(zstdLevel, true));
-            // the writer ends each Avro block after one SegmentBlock (sync); Avro must not end one earlier
-            writer.setSyncInterval(MAX_SYNC_INTERVAL);
+            // Avro preallocates 1.25 x the sync interval per open file, so it must stay near the block size (one open
+            // segment per source). Each Avro block still holds exactly one SegmentBlock: Avro ends a block only after
+            // an append, when its buffer reached the interval, and the writer syncs after every SegmentBlock anyway.
+            writer.setSyncInterval(Math.clamp(blockBytes, MIN_SYNC_INTERVAL, MAX_SYNC_INTERVAL));
             return writer;
         }
     }
 
-    /** The largest sync interval Avro allows. */
+    /** The smallest and largest sync intervals Avro allows. */
+    private static final int MIN_SYNC_INTERVAL = 32;
+
     private static final int MAX_SYNC_INTERVAL = 1 << 30;
 
     /** Avro single-object encoding: the marker bytes, then the schema's fingerprint (little-endian), then the datum. */
