@@ -276,13 +276,37 @@ class RestoreWorkerIT {
     }
 
     @Test
-    void aJobForSomeTablesIsRefusedClearly() {
+    void aJobForSomeTablesRestoresOnlyThoseTablesAsTheyWere() throws Exception {
+        String db = pg.createDatabase("some_tables");
         RestoreEvent end = last(awaitEnd(submit(request(
-                pg.createDatabase("some_tables"),
+                db,
                 t -> t.setLsn(cp.markerLsn().toString()),
-                r -> r.setTables(List.of("public.accounts"))))));
-        assertThat(end.getStatus()).isEqualTo(RestoreStatus.FAILED);
-        assertThat(end.getError()).contains("'tables'").contains("not supported");
+                r -> r.setTables(List.of("public.accounts", "\"Odd Schema\".*"))))));
+        assertThat(end.getStatus()).as(end.getError()).isEqualTo(RestoreStatus.SUCCEEDED);
+        try (Connection c = pg.connect(db)) {
+            assertThat(string(
+                            c,
+                            "SELECT string_agg(n.nspname || '.' || c.relname, ','"
+                                    + " ORDER BY n.nspname || '.' || c.relname COLLATE \"C\") FROM pg_class c"
+                                    + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')"
+                                    + " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+                                    + " AND n.nspname NOT LIKE 'pg\\_%'"))
+                    .isEqualTo("Odd Schema.Weird \"T\",public.accounts");
+            Map<String, String> all = cp.tables();
+            try (Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|'"
+                            + " ORDER BY t::text COLLATE \"C\")), '') FROM public.accounts t")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo(all.get("public.accounts"));
+            }
+        }
+
+        RestoreEvent none = last(awaitEnd(submit(request(
+                pg.createDatabase("no_tables"),
+                t -> t.setLsn(cp.markerLsn().toString()),
+                r -> r.setTables(List.of("nosuch.*"))))));
+        assertThat(none.getStatus()).isEqualTo(RestoreStatus.FAILED);
+        assertThat(none.getError()).contains("matches none of the captured tables");
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.recall.common.backup.BaseBackupManifest;
 import io.recall.common.errors.InvalidRequestException;
 import io.recall.common.errors.RecallException;
 import io.recall.common.pg.ConnectionString;
+import io.recall.common.pg.SqlIdentifiers;
 import io.recall.restore.base.BaseRestorer;
 import io.recall.restore.replay.CommitHeader;
 import io.recall.restore.replay.Cutoff;
@@ -85,6 +86,9 @@ final class RestoreJob implements Runnable {
     private final String restoreId;
     private final JobRequest request;
     private final InvalidRequestException invalid;
+    /** The request's {@code tables}, or null for every captured table; set when the job starts. */
+    private TableSelection selection;
+
     private final JobControl control;
     private final JobEvents events;
     private volatile Outcome outcome = Outcome.KEEP;
@@ -142,11 +146,7 @@ final class RestoreJob implements Runnable {
                 throw invalid;
             }
             events.running(RestorePhase.VALIDATING, "validating " + request);
-            if (request.tables() != null) {
-                throw new InvalidRequestException("this restore worker restores every captured table: restoring only"
-                        + " some ('tables' " + request.tables() + ") is not supported; restore into a scratch database"
-                        + " and copy the tables you need from there");
-            }
+            selection = request.tables() == null ? null : TableSelection.parse(request.tables());
             ConnectionString target = credentials(request.targetConnectionString());
             log.info("restore {} into {}", request, target.masked());
             if (request.createDatabase() && TargetDatabase.createIfMissing(target, applicationName())) {
@@ -381,6 +381,10 @@ final class RestoreJob implements Runnable {
             cutoff = CutoffResolver.resolve(target, window, Collections.<CommitHeader>emptyIterator());
         }
         BaseBackupManifest backup = CutoffResolver.chooseBaseBackup(cutoff, stored.backups(), stored.gaps());
+        if (selection != null && backup.tables().stream().noneMatch(selection::matches)) {
+            throw new InvalidRequestException("'tables' (" + selection + ") matches none of the captured tables of"
+                    + " base backup " + backup.backupId() + ": " + backup.tables());
+        }
         events.baseBackup(backup.backupId());
         events.cutoff(cutoff.applyBelow());
         events.running(
@@ -525,7 +529,10 @@ final class RestoreJob implements Runnable {
                             "creating what the base restore held back (foreign keys, triggers, rules, policies)");
                     base.completeAfterReplay();
                     ReplayEngine.dropProgress(c);
-                    int tables = verify(c, backup);
+                    if (selection != null) {
+                        dropUnselected(c, selection);
+                    }
+                    int tables = verify(c, backup, selection);
                     return new Restored(
                             replayed.lsn(),
                             replayed.time(),
@@ -606,10 +613,13 @@ final class RestoreJob implements Runnable {
     }
 
     /** Every captured table of the backup exists in the target, and replay's own schema is gone. */
-    private static int verify(Connection c, BaseBackupManifest backup) throws SQLException {
+    private static int verify(Connection c, BaseBackupManifest backup, TableSelection selection) throws SQLException {
         List<String> missing = new ArrayList<>();
+        List<String> expected = backup.tables().stream()
+                .filter(t -> selection == null || selection.matches(t))
+                .toList();
         try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.to_regclass(?) IS NOT NULL")) {
-            for (String table : backup.tables()) {
+            for (String table : expected) {
                 ps.setString(1, table);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
@@ -633,7 +643,44 @@ final class RestoreJob implements Runnable {
                 }
             }
         }
-        return backup.tables().size();
+        return expected.size();
+    }
+
+    /**
+     * Restoring only some tables: the base restore and replay brought every table back (foreign keys and triggers
+     * need them until the end), so every table the selection does not name is dropped now, with what depends on it
+     * ({@code CASCADE}: a foreign key from a kept table to a dropped one goes too). Partitions go with their root.
+     */
+    private static void dropUnselected(Connection c, TableSelection selection) throws SQLException {
+        List<String> drop = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                        SELECT n.nspname, c.relname FROM pg_catalog.pg_class c
+                          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+                           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+                         ORDER BY 1, 2""");
+                ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                if (!selection.matches(rs.getString(1), rs.getString(2))) {
+                    drop.add(SqlIdentifiers.qualified(rs.getString(1), rs.getString(2)));
+                }
+            }
+        }
+        if (drop.isEmpty()) {
+            return;
+        }
+        boolean auto = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try (var st = c.createStatement()) {
+            st.execute("DROP TABLE IF EXISTS " + String.join(", ", drop) + " CASCADE");
+            c.commit();
+        } catch (SQLException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(auto);
+        }
+        log.info("dropped {} table(s) the restore's 'tables' ({}) does not name", drop.size(), selection);
     }
 
     // ---- helpers
