@@ -1,5 +1,6 @@
 package io.recall.coordinator.config;
 
+import io.recall.common.storage.StorageProperties;
 import io.recall.common.storage.StorageSettings;
 import io.recall.schemas.RecallTopics;
 import jakarta.validation.Valid;
@@ -10,7 +11,6 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZoneId;
-import java.util.Locale;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -120,43 +120,21 @@ public record RecallProperties(
          * @throws IllegalStateException naming the bad {@code recall.storage.*} value
          */
         public StorageSettings toSettings() {
-            String kind = type.strip().toLowerCase(Locale.ROOT);
-            try {
-                return switch (kind) {
-                    // as the stream worker opens it: a local store has no prefix (the worker ignores it there)
-                    case "local" -> StorageSettings.local(localRoot);
-                    case "s3" ->
-                        new StorageSettings(
-                                        StorageSettings.Type.S3,
-                                        null,
-                                        bucket,
-                                        prefix,
-                                        endpoint,
-                                        region,
-                                        pathStyle,
-                                        accessKey,
-                                        secretKey,
-                                        sse(),
-                                        kmsKeyId,
-                                        partSizeBytes)
-                                .validate();
-                    default ->
-                        throw new IllegalStateException("recall.storage.type must be local or s3, not '" + type + "'");
-                };
-            } catch (IllegalArgumentException e) {
-                // StorageSettings names the setting as storage.<name>
-                throw new IllegalStateException("recall." + e.getMessage(), e);
-            }
-        }
-
-        private StorageSettings.ServerSideEncryption sse() {
-            try {
-                return StorageSettings.ServerSideEncryption.valueOf(
-                        serverSideEncryption.strip().toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalStateException("recall.storage.server-side-encryption must be NONE, AES256 or KMS,"
-                        + " not '" + serverSideEncryption + "'");
-            }
+            // the one mapping every role shares (the workers bind StorageProperties directly)
+            return new StorageProperties(
+                            type,
+                            localRoot,
+                            bucket,
+                            prefix,
+                            endpoint,
+                            region,
+                            pathStyle,
+                            accessKey,
+                            secretKey,
+                            serverSideEncryption,
+                            kmsKeyId,
+                            partSizeBytes)
+                    .toSettings();
         }
     }
 
