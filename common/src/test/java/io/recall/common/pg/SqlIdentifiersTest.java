@@ -15,4 +15,16 @@ class SqlIdentifiersTest {
         assertThat(SqlIdentifiers.literal("it's")).isEqualTo("'it''s'");
         assertThatThrownBy(() -> SqlIdentifiers.quote("a\0b")).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void splitsDottedNamesOutsideQuotesAndFoldsOnlyWhenAsked() {
+        assertThat(SqlIdentifiers.splitName("Public.Orders", true)).containsExactly("public", "orders");
+        assertThat(SqlIdentifiers.splitName("Public.Orders", false)).containsExactly("Public", "Orders");
+        assertThat(SqlIdentifiers.splitName("\"My.Schema\".\"We\"\"ird\"", true))
+                .containsExactly("My.Schema", "We\"ird");
+        assertThat(SqlIdentifiers.splitName("a.b.c", true)).containsExactly("a", "b", "c");
+        assertThatThrownBy(() -> SqlIdentifiers.splitName("\"open.b", true))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unbalanced");
+    }
 }

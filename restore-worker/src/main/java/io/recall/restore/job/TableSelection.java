@@ -1,9 +1,9 @@
 package io.recall.restore.job;
 
 import io.recall.common.errors.InvalidRequestException;
+import io.recall.common.pg.SqlIdentifiers;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The {@code tables} of a restore request: {@code schema.table} or {@code schema.*}, each part folded to lower case
@@ -64,32 +64,11 @@ final class TableSelection {
 
     /** Splits at dots outside double quotes; unquoted parts fold to lower case, quoted ones keep their text. */
     static List<String> split(String name) {
-        List<String> parts = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
-        boolean quoted = false;
-        boolean wasQuoted = false;
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c == '"') {
-                if (quoted && i + 1 < name.length() && name.charAt(i + 1) == '"') {
-                    cur.append('"');
-                    i++;
-                } else {
-                    quoted = !quoted;
-                    wasQuoted = true;
-                }
-            } else if (c == '.' && !quoted) {
-                parts.add(wasQuoted ? cur.toString() : cur.toString().strip().toLowerCase(Locale.ROOT));
-                cur.setLength(0);
-                wasQuoted = false;
-            } else {
-                cur.append(c);
-            }
+        try {
+            return SqlIdentifiers.splitName(name, true);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException("table name '" + name + "': " + e.getMessage() + " (quote names with"
+                    + " dots or capitals in double quotes)");
         }
-        if (quoted) {
-            throw new InvalidRequestException("unbalanced double quote in table name '" + name + "'");
-        }
-        parts.add(wasQuoted ? cur.toString() : cur.toString().strip().toLowerCase(Locale.ROOT));
-        return parts;
     }
 }

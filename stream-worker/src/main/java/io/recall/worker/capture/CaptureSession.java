@@ -256,26 +256,7 @@ final class CaptureSession implements Runnable {
     }
 
     static List<String> splitQualified(String name) {
-        List<String> parts = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
-        boolean quoted = false;
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c == '"') {
-                if (quoted && i + 1 < name.length() && name.charAt(i + 1) == '"') {
-                    cur.append('"');
-                    i++;
-                } else {
-                    quoted = !quoted;
-                }
-            } else if (c == '.' && !quoted) {
-                parts.add(cur.toString());
-                cur.setLength(0);
-            } else {
-                cur.append(c);
-            }
-        }
-        parts.add(cur.toString());
+        List<String> parts = SqlIdentifiers.splitName(name, false);
         if (parts.size() != 2) {
             throw new IllegalArgumentException("not a schema-qualified table name: " + name);
         }
