@@ -154,6 +154,20 @@ public class RestorePoints {
 
     private record Position(Lsn lsn, OffsetDateTime time) {}
 
+    /**
+     * The source's WAL insert position now, or empty when the source cannot be reached (the caller falls back to what
+     * the catalog knows). A restore to {@code latest} waits until storage holds the stream up to it, so that "latest"
+     * includes every transaction committed before the request — not only what the last status report had seen.
+     */
+    public Optional<Lsn> sourcePosition(Source source) {
+        try (var ignored = MDC.putCloseable("source", source.id().toString())) {
+            return Optional.of(currentPosition(sources.credentials(source)).lsn());
+        } catch (RuntimeException e) {
+            log.warn("cannot read the current WAL position of source {}: {}", source.id(), e.getMessage());
+            return Optional.empty();
+        }
+    }
+
     /** The WAL insert position and the server's clock, read together in one statement. */
     private Position currentPosition(ConnectionString source) {
         try (Connection c = DriverManager.getConnection(

@@ -60,6 +60,14 @@ public class RestoreService {
     private final RestoreMetrics metrics;
     private final TransactionTemplate tx;
 
+    /**
+     * What a latest, time or xid job waits to see stored: the source's WAL position now when it can be read (every
+     * transaction committed before the request lies below it), else the durable watermark the catalog knows.
+     */
+    private Lsn latestPosition(Source source, Lsn durable) {
+        return points.sourcePosition(source).filter(now -> now.isAfter(durable)).orElse(durable);
+    }
+
     RestoreService(
             RestoreRepository repository,
             SourceService sources,
@@ -145,7 +153,7 @@ public class RestoreService {
                 // what the worker waits to see stored: latest, time and xid targets are resolved against the stream
                 // as it stands, so it must hold everything that was durable when the job was accepted
                 target instanceof Latest || target instanceof AtTime || target instanceof AtXid
-                        ? admission.latestLsn()
+                        ? latestPosition(source, admission.latestLsn())
                         : null,
                 restorePointLsn,
                 cipher.encrypt(request.targetConnectionString().strip()),
