@@ -8,9 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.recall.common.Lsn;
 import io.recall.testsupport.PgVersion;
 import io.recall.testsupport.PostgresCluster;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +27,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StandaloneEndToEndIT {
 
-    private final HttpClient http = HttpClient.newHttpClient();
     private final ObjectMapper json = new ObjectMapper();
     private final PostgresCluster pg = PostgresCluster.shared(PgVersion.SYSTEM);
 
@@ -145,14 +141,6 @@ class StandaloneEndToEndIT {
 
     private HttpResponse<String> send(int port, String token, String method, String path, Object body)
             throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/json");
-        b.method(
-                method,
-                body == null
-                        ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return RestCalls.send(port, token, method, path, body);
     }
 }

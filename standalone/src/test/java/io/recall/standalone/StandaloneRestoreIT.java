@@ -9,9 +9,6 @@ import io.recall.common.Lsn;
 import io.recall.testsupport.PgVersion;
 import io.recall.testsupport.PostgresCluster;
 import io.recall.testsupport.S3Endpoint;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +43,6 @@ class StandaloneRestoreIT {
     private static final List<String> TABLES =
             List.of("public.accounts", "public.lines", "public.audit", "public.readings");
 
-    private final HttpClient http = HttpClient.newHttpClient();
     private final ObjectMapper json = new ObjectMapper();
     private final PostgresCluster pg = PostgresCluster.shared(PgVersion.SYSTEM);
 
@@ -370,14 +366,6 @@ class StandaloneRestoreIT {
     }
 
     private HttpResponse<String> send(String method, String path, Object body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/json");
-        b.method(
-                method,
-                body == null
-                        ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return RestCalls.send(port, token, method, path, body);
     }
 }
