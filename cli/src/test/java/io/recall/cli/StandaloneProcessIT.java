@@ -3,6 +3,7 @@ package io.recall.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.recall.testsupport.FreePorts;
 import io.recall.testsupport.PgVersion;
@@ -88,9 +89,11 @@ class StandaloneProcessIT {
                 "SET ROLE " + user + "; INSERT INTO orders SELECT g, g, 'while down' FROM generate_series(201,"
                         + " 260) g; UPDATE orders SET note = 'changed while down' WHERE id < 20");
 
-        recall = start("second");
+        // the second start also shows structured logs by one setting
+        recall = start("second", "--logging.structured.format.console=ecs");
         try {
             awaitStreaming();
+            assertJsonLogs(home.resolve("recall-second.log"));
             pg.execute(db, "SET ROLE " + user + "; INSERT INTO orders VALUES (1000, 1, 'after restart')");
             assertRestoredEqualsSource(db, user, password);
             Run show = cli("", "sources", "show", "orders", "--output", "json");
@@ -140,8 +143,41 @@ class StandaloneProcessIT {
                 });
     }
 
+    /**
+     * With {@code logging.structured.format.console=ecs}, once the first Spring context has set up logging every line
+     * is one JSON object (ECS), including the started message of the coordinator. What the embedded databases print
+     * before that is plain text.
+     */
+    private static void assertJsonLogs(Path log) throws IOException {
+        List<String> lines = Files.readAllLines(log);
+        int first = -1;
+        for (int i = 0; i < lines.size() && first < 0; i++) {
+            if (lines.get(i).startsWith("{")) {
+                first = i;
+            }
+        }
+        assertThat(first).as("a JSON log line in %s", log).isNotNegative();
+        List<JsonNode> events = new ArrayList<>();
+        for (String line : lines.subList(first, lines.size())) {
+            // a library's own System.err notice (spring-jcl's) is not a log event; a log line in the plain pattern
+            // (starting with its time) would be
+            assertThat(line)
+                    .as("no plain-text log line after the first JSON one")
+                    .doesNotContainPattern("^\\d{2}:\\d{2}:\\d{2}|^\\d{4}-\\d{2}-\\d{2}[T ]");
+            if (line.startsWith("{")) {
+                events.add(JSON.readTree(line));
+            }
+        }
+        assertThat(events).allSatisfy(e -> {
+            assertThat(e.hasNonNull("@timestamp")).isTrue();
+            assertThat(e.hasNonNull("message")).isTrue();
+        });
+        assertThat(events)
+                .anySatisfy(e -> assertThat(e.get("message").asText()).contains("Started CoordinatorApplication"));
+    }
+
     /** Starts the jar as the README's command does, in {@link #home}, and waits for its health to be UP. */
-    private Process start(String name) throws IOException {
+    private Process start(String name, String... extra) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED",
@@ -153,6 +189,7 @@ class StandaloneProcessIT {
                 "--recall.capture.status-interval=1s",
                 "--recall.capture.heartbeat-interval=1s",
                 "--recall.sink.max-segment-age=2s"));
+        command.addAll(List.of(extra));
         Process p = new ProcessBuilder(command)
                 .directory(home.toFile())
                 .redirectErrorStream(true)
