@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonElement;
+import com.google.gson.JsonParser;
 import com.marcnuri.helm.DryRun;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
@@ -193,6 +194,7 @@ class HelmChartTest {
                 "streamWorker.autoscaling.enabled=true",
                 "restoreWorker.autoscaling.enabled=true",
                 "metrics.serviceMonitor.enabled=true",
+                "grafana.dashboard.enabled=true",
                 "storage.accessKey=AKIAEXAMPLE",
                 "storage.secretKey=example-secret");
         assertThat(all.names())
@@ -201,6 +203,7 @@ class HelmChartTest {
                         "Secret/recall-secrets",
                         "ConfigMap/recall-config",
                         "ConfigMap/recall-storage",
+                        "ConfigMap/recall-grafana-dashboard",
                         "Service/recall-coordinator",
                         "Service/recall-stream-worker-metrics",
                         "Service/recall-restore-worker-metrics",
@@ -312,6 +315,31 @@ class HelmChartTest {
             assertThat(((Map<?, ?>) spec(pdb).get("selector")).get("matchLabels"))
                     .isEqualTo(selector);
         }
+    }
+
+    @Test
+    void theGrafanaDashboardShipsOnlyWhenEnabledWithTheSidecarsLabel() throws IOException {
+        assertThat(render(minimal).names()).doesNotContain("ConfigMap/recall-grafana-dashboard");
+
+        Map<String, Object> cm =
+                render(minimal, "grafana.dashboard.enabled=true").get("ConfigMap", "recall-grafana-dashboard");
+        assertThat(map(metadata(cm).get("labels"))).containsEntry("grafana_dashboard", "1");
+        assertThat(metadata(cm)).doesNotContainKey("annotations");
+        String json = (String) map(cm.get("data")).get("recall.json");
+        assertThat(JsonParser.parseString(json))
+                .isEqualTo(JsonParser.parseString(Files.readString(chart.resolve("dashboards/recall.json"))));
+
+        Map<String, Object> custom = render(
+                        minimal,
+                        "grafana.dashboard.enabled=true",
+                        "grafana.dashboard.label=dashboards",
+                        "grafana.dashboard.labelValue=recall",
+                        "grafana.dashboard.annotations.grafana_folder=Recall")
+                .get("ConfigMap", "recall-grafana-dashboard");
+        assertThat(map(metadata(custom).get("labels")))
+                .containsEntry("dashboards", "recall")
+                .doesNotContainKey("grafana_dashboard");
+        assertThat(map(metadata(custom).get("annotations"))).containsEntry("grafana_folder", "Recall");
     }
 
     @Test

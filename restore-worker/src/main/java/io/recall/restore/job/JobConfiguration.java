@@ -2,6 +2,7 @@ package io.recall.restore.job;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.recall.common.storage.BlobStore;
 import io.recall.restore.base.BaseRestorer;
 import io.recall.restore.config.RestoreWorkerProperties;
@@ -63,7 +64,8 @@ class JobConfiguration {
                 clock,
                 worker,
                 properties.restore(),
-                () -> watcherConsumer(kafka, worker));
+                () -> watcherConsumer(kafka, worker),
+                meters.getIfAvailable(SimpleMeterRegistry::new));
         JobRunner runner = new JobRunner(
                 properties.restore().concurrency(),
                 () -> groupConsumer(kafka, worker),

@@ -1,5 +1,6 @@
 package io.recall.restore.job;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.recall.common.crypto.SecretCipher;
 import io.recall.common.storage.BlobStore;
 import io.recall.restore.base.BaseRestorer;
@@ -17,6 +18,7 @@ import org.apache.kafka.clients.producer.Producer;
  * @param producer sends restore events and seal requests
  * @param worker this worker's name in events
  * @param plainConsumers new consumers without a group (the caller closes each), for reading {@code recall.sources}
+ * @param meters where jobs count what they apply ({@code recall.restore.rows})
  */
 record JobServices(
         BlobStore store,
@@ -27,4 +29,5 @@ record JobServices(
         Clock clock,
         String worker,
         RestoreWorkerProperties.Restore settings,
-        Supplier<KafkaConsumer<String, byte[]>> plainConsumers) {}
+        Supplier<KafkaConsumer<String, byte[]>> plainConsumers,
+        MeterRegistry meters) {}

@@ -117,7 +117,8 @@ final class RestoreJob implements Runnable {
                 services.clock(),
                 services.worker(),
                 restoreId,
-                sourceId);
+                sourceId,
+                services.meters());
     }
 
     Outcome outcome() {
