@@ -247,7 +247,7 @@ class ComposeFileTest {
                 .isEqualTo("http://127.0.0.1:" + environment("stream-worker").get("RECALL_WORKER_PORT")
                         + "/actuator/health/readiness");
         assertThat(healthUrl("restore-worker"))
-                .isEqualTo("http://127.0.0.1:" + environment("restore-worker").get("SERVER_PORT")
+                .isEqualTo("http://127.0.0.1:" + environment("restore-worker").get("RECALL_RESTORE_WORKER_PORT")
                         + "/actuator/health/readiness");
     }
 
@@ -273,8 +273,6 @@ class ComposeFileTest {
                     .as(name)
                     .isEqualTo(advertised);
         }
-        assertThat(environment("restore-worker").get("SPRING_KAFKA_BOOTSTRAPSERVERS"))
-                .isEqualTo(advertised);
         assertThat(advertised).startsWith("kafka:");
 
         // metadata database: host is the service, database, user and password are the ones the image creates
@@ -341,6 +339,18 @@ class ComposeFileTest {
         assertThat(s.properties.topics().replicationFactor())
                 .as("one broker, one replica")
                 .isEqualTo((short) 1);
+    }
+
+    @Test
+    void theRestoreWorkersEnvironmentConfiguresTheRestoreWorker() {
+        var s = RecallServices.restoreWorker(
+                RecallServices.withImageDefaults("docker/Dockerfile.restore-worker", environment("restore-worker")));
+        assertThat(s.properties.storage().bucket()).isEqualTo("recall");
+        assertThat(s.properties.storage().endpoint()).hasToString("http://minio:9000");
+        assertThat(s.properties.storage().pathStyle()).isTrue();
+        assertThat(s.property("spring.kafka.bootstrap-servers")).isEqualTo("kafka:9092");
+        assertThat(s.property("server.port")).isEqualTo("8082");
+        assertThat(s.properties.secrets().keys()).containsOnlyKeys("k1");
     }
 
     @Test

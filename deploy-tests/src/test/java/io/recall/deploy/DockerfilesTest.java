@@ -19,7 +19,7 @@ class DockerfilesTest {
     @CsvSource({
         "coordinator,    8080, RECALL_PORT,        /api/v1/health",
         "stream-worker,  8081, RECALL_WORKER_PORT, /actuator/health/readiness",
-        "restore-worker, 8082, SERVER_PORT,        /actuator/health/readiness"
+        "restore-worker, 8082, RECALL_RESTORE_WORKER_PORT, /actuator/health/readiness"
     })
     void buildsWithTheWrapperAndRunsAsNonRootWithAHealthcheck(
             String module, String port, String portVariable, String healthPath) {

@@ -420,10 +420,12 @@ class HelmChartTest {
 
         Map<String, String> restore =
                 resolveEnv(container(m.get("Deployment", "recall-restore-worker")), configMaps, secrets, false);
+        var restoreWorker = RecallServices.restoreWorker(
+                RecallServices.withImageDefaults("docker/Dockerfile.restore-worker", restore));
+        assertThat(restoreWorker.property("server.port")).isEqualTo("8082");
+        assertThat(restoreWorker.property("spring.kafka.bootstrap-servers"))
+                .isEqualTo(coordinator.property("spring.kafka.bootstrap-servers"));
         assertThat(restore)
-                .containsEntry("SERVER_ADDRESS", "0.0.0.0")
-                .containsEntry("SERVER_PORT", "8082")
-                .containsEntry("SPRING_KAFKA_BOOTSTRAPSERVERS", coordinator.property("spring.kafka.bootstrap-servers"))
                 .containsEntry("RECALL_SECRETS_KEYS_K1", p.secrets().keys().get("k1"))
                 .containsEntry("RECALL_STORAGE_BUCKET", "recall-backups");
     }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import io.recall.common.crypto.SecretCipher;
 import io.recall.common.storage.StorageSettings;
 import io.recall.coordinator.config.RecallProperties;
+import io.recall.restore.config.RestoreWorkerProperties;
 import io.recall.worker.config.WorkerProperties;
 import io.recall.worker.config.WorkerStorage;
 import java.util.LinkedHashMap;
@@ -75,6 +76,27 @@ final class RecallServices {
                 .as("keyring opens")
                 .doesNotThrowAnyException();
         StorageSettings storage = WorkerStorage.settings(s.properties);
+        assertThat(storage.type()).as("storage type").isEqualTo(StorageSettings.Type.S3);
+        assertThat(s.properties.tools().binDir()).as("recall.tools.bin-dir").isNotNull();
+        return s;
+    }
+
+    /** The restore worker's settings from a deployment's environment, checked as the stream worker's are. */
+    static ServiceSettings<RestoreWorkerProperties> restoreWorker(Map<String, String> env) {
+        ServiceSettings<RestoreWorkerProperties> s = ServiceSettings.bind(RestoreWorkerProperties.class, env);
+        assertThat(s.violations).as("constraint violations").isEmpty();
+        assertThat(s.unreadVariables)
+                .as("variables the restore worker does not read")
+                .isEmpty();
+        assertThat(s.property("server.address")).as("server.address").isEqualTo("0.0.0.0");
+        assertThat(s.property("server.port")).as("server.port").matches("\\d+");
+        assertThat(s.property("spring.kafka.bootstrap-servers"))
+                .as("spring.kafka.bootstrap-servers")
+                .doesNotContain("127.0.0.1");
+        assertThat(s.properties.secrets().cipherOrNull())
+                .as("keyring opens (REST jobs carry sealed connection strings)")
+                .isNotNull();
+        StorageSettings storage = s.properties.storage().toSettings();
         assertThat(storage.type()).as("storage type").isEqualTo(StorageSettings.Type.S3);
         assertThat(s.properties.tools().binDir()).as("recall.tools.bin-dir").isNotNull();
         return s;
