@@ -56,6 +56,11 @@ public final class StandaloneMain {
      */
     private static Standalone start(boolean shutdownHook, String... args) {
         List<String> shared = new ArrayList<>(Arrays.asList(args));
+        // --recall.kafka.bootstrap-servers names an external broker too (the Spring name is what the contexts read)
+        String external = value(shared, "recall.kafka.bootstrap-servers", null);
+        if (external != null && value(shared, "spring.kafka.bootstrap-servers", null) == null) {
+            shared.add("--spring.kafka.bootstrap-servers=" + external);
+        }
         StandaloneHome home = StandaloneHome.open(Path.of(value(shared, "recall.data-dir", "data")));
         Standalone standalone = new Standalone(home);
         if (shutdownHook) {

@@ -174,7 +174,7 @@ class StandaloneIT {
             Path data = tmp.resolve("data");
             String bootstrap = external.getBrokersAsString();
             try (Standalone standalone = StandaloneMain.start(
-                    "--recall.data-dir=" + data, "--server.port=0", "--spring.kafka.bootstrap-servers=" + bootstrap)) {
+                    "--recall.data-dir=" + data, "--server.port=0", "--recall.kafka.bootstrap-servers=" + bootstrap)) {
                 assertThat(standalone.embeddedKafka()).isEmpty();
                 assertThat(data.resolve(EmbeddedKafka.LOG_DIRECTORY)).doesNotExist();
                 assertThat(data.resolve(EmbeddedKafka.LISTENERS_FILE)).doesNotExist();
@@ -182,7 +182,12 @@ class StandaloneIT {
                         .isEqualTo(bootstrap);
                 try (Admin admin = admin(bootstrap)) {
                     assertThat(admin.listTopics().names().get())
-                            .contains("recall.sources", "recall.changes", "recall.catalog");
+                            .contains(
+                                    "recall.sources",
+                                    "recall.changes",
+                                    "recall.catalog",
+                                    "recall.restore-jobs",
+                                    "recall.restore-events");
                 }
             }
         } finally {
