@@ -280,8 +280,8 @@ class HelmChartTest {
                     .isEqualTo("http");
             assertThat(image.exposes).as(role + ": the image's port").containsExactly(String.valueOf(port));
 
-            String live = role.equals("coordinator") ? "/api/v1/health" : "/actuator/health/liveness";
-            String ready = role.equals("coordinator") ? "/api/v1/health" : "/actuator/health/readiness";
+            String live = "/actuator/health/liveness";
+            String ready = "/actuator/health/readiness";
             assertThat(probe(container, "livenessProbe"))
                     .containsEntry("path", live)
                     .containsEntry("port", "http");
