@@ -61,44 +61,43 @@ final class RecallServices {
 
     /** The stream worker's settings from {@code env}; asserts what every deployment of it needs. */
     static ServiceSettings<WorkerProperties> streamWorker(Map<String, String> env) {
-        ServiceSettings<WorkerProperties> s = ServiceSettings.bind(WorkerProperties.class, env);
-        assertThat(s.violations).as("constraint violations").isEmpty();
-        assertThat(s.unreadVariables)
-                .as("variables the stream worker does not read")
-                .isEmpty();
-        assertThat(s.property("server.address")).as("server.address").isEqualTo("0.0.0.0");
-        assertThat(s.property("server.port")).as("server.port").matches("\\d+");
-        assertThat(s.property("spring.kafka.bootstrap-servers"))
-                .as("spring.kafka.bootstrap-servers")
-                .doesNotContain("127.0.0.1");
+        ServiceSettings<WorkerProperties> s = worker(WorkerProperties.class, env, "stream worker");
         assertThatCode(() -> new SecretCipher(
                         s.properties.secrets().keys(), s.properties.secrets().activeKeyId()))
                 .as("keyring opens")
                 .doesNotThrowAnyException();
-        StorageSettings storage = WorkerStorage.settings(s.properties);
-        assertThat(storage.type()).as("storage type").isEqualTo(StorageSettings.Type.S3);
+        assertThat(WorkerStorage.settings(s.properties).type())
+                .as("storage type")
+                .isEqualTo(StorageSettings.Type.S3);
         assertThat(s.properties.tools().binDir()).as("recall.tools.bin-dir").isNotNull();
         return s;
     }
 
     /** The restore worker's settings from a deployment's environment, checked as the stream worker's are. */
     static ServiceSettings<RestoreWorkerProperties> restoreWorker(Map<String, String> env) {
-        ServiceSettings<RestoreWorkerProperties> s = ServiceSettings.bind(RestoreWorkerProperties.class, env);
+        ServiceSettings<RestoreWorkerProperties> s = worker(RestoreWorkerProperties.class, env, "restore worker");
+        assertThat(s.properties.secrets().cipherOrNull())
+                .as("keyring opens (REST jobs carry sealed connection strings)")
+                .isNotNull();
+        assertThat(s.properties.storage().toSettings().type())
+                .as("storage type")
+                .isEqualTo(StorageSettings.Type.S3);
+        assertThat(s.properties.tools().binDir()).as("recall.tools.bin-dir").isNotNull();
+        return s;
+    }
+
+    /** What every worker deployment needs: valid settings, every variable read, listening beyond loopback, a broker. */
+    private static <T> ServiceSettings<T> worker(Class<T> type, Map<String, String> env, String role) {
+        ServiceSettings<T> s = ServiceSettings.bind(type, env);
         assertThat(s.violations).as("constraint violations").isEmpty();
         assertThat(s.unreadVariables)
-                .as("variables the restore worker does not read")
+                .as("variables the " + role + " does not read")
                 .isEmpty();
         assertThat(s.property("server.address")).as("server.address").isEqualTo("0.0.0.0");
         assertThat(s.property("server.port")).as("server.port").matches("\\d+");
         assertThat(s.property("spring.kafka.bootstrap-servers"))
                 .as("spring.kafka.bootstrap-servers")
                 .doesNotContain("127.0.0.1");
-        assertThat(s.properties.secrets().cipherOrNull())
-                .as("keyring opens (REST jobs carry sealed connection strings)")
-                .isNotNull();
-        StorageSettings storage = s.properties.storage().toSettings();
-        assertThat(storage.type()).as("storage type").isEqualTo(StorageSettings.Type.S3);
-        assertThat(s.properties.tools().binDir()).as("recall.tools.bin-dir").isNotNull();
         return s;
     }
 }
