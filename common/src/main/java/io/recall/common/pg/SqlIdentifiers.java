@@ -26,6 +26,18 @@ public final class SqlIdentifiers {
     }
 
     /**
+     * {@code schema.name} as Recall shows table names: a part is double-quoted only when it is not a plain lower-case
+     * identifier. {@link #splitName} reads it back.
+     */
+    public static String display(String schema, String name) {
+        return displayPart(schema) + "." + displayPart(name);
+    }
+
+    private static String displayPart(String part) {
+        return part.matches("[a-z_][a-z0-9_$]*") ? part : quote(part);
+    }
+
+    /**
      * Splits a dotted name ({@code schema.table}) at the dots outside double quotes, undoing the quoting ({@code ""} is
      * one quote). With {@code foldUnquoted}, a part written without quotes is stripped and lower-cased as SQL folds
      * unquoted identifiers; otherwise it is kept as written.

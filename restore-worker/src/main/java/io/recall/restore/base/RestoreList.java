@@ -1,5 +1,6 @@
 package io.recall.restore.base;
 
+import io.recall.common.ddl.DdlCapture;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -11,7 +12,8 @@ import java.util.regex.Pattern;
  * finds rows by their replica-identity index). After replay: everything that would act on replayed rows — foreign
  * keys (they would check, and reject rows a set-based flush writes in another order than the source did), triggers
  * including constraint triggers (they would fire and change or add rows the stream already holds), rules (they would
- * rewrite replay's statements), row security and policies (they could hide rows), event triggers — plus materialized
+ * rewrite replay's statements), row security and policies (they could hide rows), event triggers (but never Recall's
+ * own DDL capture triggers, {@code recall_ddl_*}, which stay out) — plus materialized
  * view data, so views are refreshed over the replayed rows rather than the dump's. Comments and security labels on
  * triggers, constraints, rules and policies go after replay too, since their object may not exist before; moving a
  * comment later is harmless, so the match on the entry's text is deliberately broad.
@@ -30,6 +32,7 @@ record RestoreList(String beforeReplay, String afterReplay, int entriesBefore, i
             "POLICY ",
             "ROW SECURITY ",
             "MATERIALIZED VIEW DATA ");
+    private static final String RECALL_EVENT_TRIGGER = "EVENT TRIGGER - " + DdlCapture.TRIGGER_NAME_PREFIX;
     private static final Pattern DEPENDENT_NOTE =
             Pattern.compile("^(COMMENT|SECURITY LABEL) .*\\b(TRIGGER|CONSTRAINT|RULE|POLICY) .*");
 
@@ -43,6 +46,12 @@ record RestoreList(String beforeReplay, String afterReplay, int entriesBefore, i
             if (!m.matches()) {
                 before.append(line).append('\n');
                 after.append(line).append('\n');
+                continue;
+            }
+            if (m.group(1).startsWith(RECALL_EVENT_TRIGGER)) {
+                // Recall's own DDL capture on the source: never recreated on a target (its functions are not dumped)
+                before.append(';').append(line).append('\n');
+                after.append(';').append(line).append('\n');
                 continue;
             }
             if (afterReplay(m.group(1))) {

@@ -30,6 +30,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.postgresql.PGConnection;
@@ -529,11 +530,13 @@ final class RestoreJob implements Runnable {
                             RestorePhase.VERIFYING,
                             "creating what the base restore held back (foreign keys, triggers, rules, policies)");
                     base.completeAfterReplay();
+                    ReplayEngine.completeSchemaChanges(c);
+                    List<String> expected = expectedTables(c, backup, selection);
                     ReplayEngine.dropProgress(c);
                     if (selection != null) {
                         dropUnselected(c, selection);
                     }
-                    int tables = verify(c, backup, selection);
+                    int tables = verify(c, expected);
                     return new Restored(
                             replayed.lsn(),
                             replayed.time(),
@@ -614,11 +617,28 @@ final class RestoreJob implements Runnable {
     }
 
     /** Every captured table of the backup exists in the target, and replay's own schema is gone. */
-    private static int verify(Connection c, BaseBackupManifest backup, TableSelection selection) throws SQLException {
+    /**
+     * The captured tables of the base backup that the selection keeps, under the names replayed schema changes gave
+     * them; the ones a schema change dropped are not expected.
+     */
+    private static List<String> expectedTables(Connection c, BaseBackupManifest backup, TableSelection selection)
+            throws SQLException {
+        List<String> expected = new ArrayList<>();
+        for (String t : backup.tables()) {
+            if (selection != null && !selection.matches(t)) {
+                continue;
+            }
+            List<String> parts = SqlIdentifiers.splitName(t, false);
+            Optional<List<String>> now = parts.size() == 2
+                    ? ReplayEngine.tableAfterSchemaChanges(c, parts.get(0), parts.get(1))
+                    : Optional.of(parts);
+            now.ifPresent(n -> expected.add(n.size() == 2 ? SqlIdentifiers.qualified(n.get(0), n.get(1)) : t));
+        }
+        return expected;
+    }
+
+    private static int verify(Connection c, List<String> expected) throws SQLException {
         List<String> missing = new ArrayList<>();
-        List<String> expected = backup.tables().stream()
-                .filter(t -> selection == null || selection.matches(t))
-                .toList();
         try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.to_regclass(?) IS NOT NULL")) {
             for (String table : expected) {
                 ps.setString(1, table);

@@ -14,6 +14,8 @@ import java.util.Objects;
  * @param oldValues the old row (DELETE, and UPDATE when pgoutput sent one); null otherwise. When {@code oldIsKey},
  *     only the key columns are meaningful: pgoutput's 'K' tuple lists every column with NULL for non-key ones
  * @param truncated the truncated tables (TRUNCATE only)
+ * @param messagePrefix the prefix of a transactional logical message (MESSAGE only; Recall's own DDL records)
+ * @param messageContent its content (MESSAGE only)
  */
 public record Change(
         Kind kind,
@@ -23,7 +25,9 @@ public record Change(
         boolean oldIsKey,
         List<SourceRelation> truncated,
         boolean truncateCascade,
-        boolean truncateRestartIdentity) {
+        boolean truncateRestartIdentity,
+        String messagePrefix,
+        byte[] messageContent) {
 
     /** A TOASTed value that the change left as it was. */
     public static final Object UNCHANGED_TOAST = new Object() {
@@ -37,7 +41,37 @@ public record Change(
         INSERT,
         UPDATE,
         DELETE,
-        TRUNCATE
+        TRUNCATE,
+        /** A transactional logical message of Recall's DDL capture ({@code recall.ddl*}); other messages are skipped. */
+        MESSAGE
+    }
+
+    /** A row change or truncate. */
+    public Change(
+            Kind kind,
+            SourceRelation relation,
+            Object[] newValues,
+            Object[] oldValues,
+            boolean oldIsKey,
+            List<SourceRelation> truncated,
+            boolean truncateCascade,
+            boolean truncateRestartIdentity) {
+        this(
+                kind,
+                relation,
+                newValues,
+                oldValues,
+                oldIsKey,
+                truncated,
+                truncateCascade,
+                truncateRestartIdentity,
+                null,
+                null);
+    }
+
+    /** A message of Recall's DDL capture. */
+    static Change message(String prefix, byte[] content) {
+        return new Change(Kind.MESSAGE, null, null, null, false, null, false, false, prefix, content);
     }
 
     public Change {

@@ -143,12 +143,34 @@ public final class ReplayEngine {
         }
     }
 
+    /**
+     * Creates the foreign keys that schema changes during the replayed window added (held back while replaying, like
+     * the base backup's own); call after the base restore's post-replay part, before {@link #dropProgress}.
+     *
+     * @return how many were created
+     */
+    public static int completeSchemaChanges(Connection connection) throws SQLException {
+        return DdlApplier.createDeferred(connection);
+    }
+
+    /**
+     * What a table of the base backup is called after the replayed schema changes: its own name when none renamed
+     * it, empty when one dropped it. Call before {@link #dropProgress}.
+     */
+    public static Optional<List<String>> tableAfterSchemaChanges(Connection connection, String schema, String table)
+            throws SQLException {
+        return DdlApplier.currentName(connection, schema, table);
+    }
+
     /** Removes the progress table (and its schema, if nothing else is in it) once the restore is complete. */
     public static void dropProgress(Connection connection) throws SQLException {
         boolean auto = connection.getAutoCommit();
         connection.setAutoCommit(true);
         try (Statement st = connection.createStatement()) {
             st.execute("DROP TABLE IF EXISTS " + PROGRESS_TABLE);
+            for (String t : DdlApplier.bookkeepingTables()) {
+                st.execute("DROP TABLE IF EXISTS " + t);
+            }
             try (ResultSet rs =
                     st.executeQuery("SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
                             + " ON n.oid = c.relnamespace WHERE n.nspname = "
@@ -185,6 +207,7 @@ public final class ReplayEngine {
             st.execute("CREATE SCHEMA IF NOT EXISTS " + quote(PROGRESS_SCHEMA));
             st.execute("CREATE TABLE IF NOT EXISTS " + PROGRESS_TABLE + " (id int PRIMARY KEY CHECK (id = 1),"
                     + " commit_lsn pg_lsn NOT NULL, commit_time timestamptz NOT NULL, xid bigint NOT NULL)");
+            DdlApplier.prepare(st);
         }
         connection.setAutoCommit(false);
     }
@@ -271,6 +294,12 @@ public final class ReplayEngine {
     }
 
     private void apply(Change c, CommitHeader tx, TargetWriter writer) throws SQLException {
+        if (c.kind() == Change.Kind.MESSAGE) {
+            // a schema change sits between the changes around it: what came before is written under the old schema
+            flush(tx, writer);
+            writer.submit(new TargetWriter.Ddl(c.messagePrefix(), c.messageContent(), tx));
+            return;
+        }
         if (c.kind() == Change.Kind.TRUNCATE) {
             // what was pending for the truncated tables is gone with them; other tables' rows do not depend on them
             for (SourceRelation r : c.truncated()) {

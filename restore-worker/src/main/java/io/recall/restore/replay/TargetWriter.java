@@ -40,6 +40,9 @@ final class TargetWriter {
     record Truncate(List<SourceRelation> relations, boolean cascade, boolean restartIdentity, CommitHeader during)
             implements Task {}
 
+    /** A message of Recall's DDL capture: a schema change, or rows that go with one. */
+    record Ddl(String prefix, byte[] content, CommitHeader during) implements Task {}
+
     /** Records {@code last} as applied and commits the target transaction. */
     record Commit(CommitHeader last) implements Task {}
 
@@ -48,6 +51,7 @@ final class TargetWriter {
     private final Connection connection;
     private final String progressTable;
     private final ReplayCounters counters;
+    private final DdlApplier ddl;
     private final Map<SourceRelation, TargetTable> tables = new HashMap<>();
     private final SynchronousQueue<Task> queue = new SynchronousQueue<>();
     private final Thread thread;
@@ -57,6 +61,7 @@ final class TargetWriter {
         this.connection = connection;
         this.progressTable = progressTable;
         this.counters = counters;
+        this.ddl = new DdlApplier(connection, counters);
         this.thread = Thread.ofPlatform().name("recall-replay-writer").daemon().start(this::run);
     }
 
@@ -149,6 +154,11 @@ final class TargetWriter {
                         counters.flushes++;
                     }
                     case Truncate t -> truncate(t);
+                    case Ddl d -> {
+                        ddl.apply(d.prefix(), d.content());
+                        // tables may have new names, columns or types now: look them up again
+                        tables.clear();
+                    }
                     case Commit c -> commit(c.last());
                 }
                 counters.writeNanos += System.nanoTime() - started;
@@ -212,6 +222,7 @@ final class TargetWriter {
         CommitHeader during = switch (task) {
             case Flush f -> f.during();
             case Truncate t -> t.during();
+            case Ddl d -> d.during();
             case Commit c -> c.last();
             case null, default -> null;
         };

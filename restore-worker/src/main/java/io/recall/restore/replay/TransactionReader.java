@@ -1,6 +1,7 @@
 package io.recall.restore.replay;
 
 import io.recall.common.Lsn;
+import io.recall.common.ddl.DdlCapture;
 import io.recall.schemas.change.ColumnDef;
 import io.recall.schemas.change.LargeValuePart;
 import io.recall.schemas.change.LargeValueRef;
@@ -358,7 +359,16 @@ public final class TransactionReader {
 
         private Change convert(RowChange rc, boolean firstOfChunk) {
             return switch (rc.getOp()) {
-                case MESSAGE -> null;
+                case MESSAGE -> {
+                    String prefix = rc.getMessagePrefix();
+                    if (prefix == null || !prefix.startsWith(DdlCapture.DDL_PREFIX) || rc.getMessageContent() == null) {
+                        yield null;
+                    }
+                    java.nio.ByteBuffer b = rc.getMessageContent().duplicate();
+                    byte[] content = new byte[b.remaining()];
+                    b.get(content);
+                    yield Change.message(prefix, content);
+                }
                 case TRUNCATE -> {
                     List<SourceRelation> truncated =
                             new ArrayList<>(rc.getTruncatedRelations().size());

@@ -158,6 +158,16 @@ public final class CaptureHarness implements AutoCloseable {
     }
 
     public void publish(Source s, List<String> tables, long epoch, String baseBackupRequestId) {
+        publish(s, tables, List.of(), epoch, baseBackupRequestId);
+    }
+
+    /** As the coordinator does for a source registered with these table patterns. */
+    public void publish(
+            Source s,
+            List<String> tables,
+            List<io.recall.schemas.source.TablePatternSpec> patterns,
+            long epoch,
+            String baseBackupRequestId) {
         SourceDesiredState state = SourceDesiredState.newBuilder()
                 .setSourceId(s.id().toString())
                 .setName(s.db())
@@ -172,6 +182,7 @@ public final class CaptureHarness implements AutoCloseable {
                         .setOptions(Map.of("sslmode", "disable"))
                         .build())
                 .setTables(tables)
+                .setTablePatterns(patterns)
                 .setSlotName(s.slot())
                 .setPublicationName(s.slot())
                 .setBaseBackupRequestId(baseBackupRequestId)

@@ -3,6 +3,7 @@ package io.recall.worker.capture;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.recall.common.SourceId;
 import io.recall.common.crypto.SecretCipher;
+import io.recall.common.ddl.DdlCapture;
 import io.recall.common.pg.ConnectionString;
 import io.recall.common.storage.BlobStore;
 import io.recall.schemas.source.SourceConnection;
@@ -158,6 +159,9 @@ public final class CaptureManager implements Runnable, AutoCloseable {
                 s.getPaused(),
                 cs,
                 s.getTables(),
+                s.getTablePatterns().stream()
+                        .map(p -> new DdlCapture.Pattern(p.getSchema$(), p.getTable(), p.getExclude()))
+                        .toList(),
                 s.getSlotName(),
                 s.getPublicationName(),
                 s.getBaseBackupRequestId());

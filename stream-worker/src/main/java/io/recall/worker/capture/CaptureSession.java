@@ -2,16 +2,23 @@ package io.recall.worker.capture;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.recall.common.Lsn;
+import io.recall.common.ddl.DdlCapture;
+import io.recall.common.ddl.DdlRecord;
 import io.recall.common.pg.SqlIdentifiers;
 import io.recall.common.storage.BlobNotFoundException;
 import io.recall.common.storage.BlobStore;
 import io.recall.schemas.catalog.BaseBackupCompleted;
 import io.recall.schemas.catalog.BaseBackupFailed;
 import io.recall.schemas.catalog.CaptureState;
+import io.recall.schemas.catalog.DdlCaptureMode;
 import io.recall.schemas.catalog.GapDetected;
+import io.recall.schemas.catalog.SchemaChanged;
+import io.recall.schemas.catalog.SchemaObjectChange;
 import io.recall.schemas.catalog.SourceStatusReport;
 import io.recall.schemas.change.ChangeEnvelope;
 import io.recall.schemas.change.Heartbeat;
+import io.recall.schemas.change.Op;
+import io.recall.schemas.change.RowChange;
 import io.recall.schemas.change.SequenceValue;
 import io.recall.schemas.change.SequenceValues;
 import io.recall.schemas.change.TransactionChunk;
@@ -74,6 +81,9 @@ final class CaptureSession implements Runnable {
     private volatile String requestedBackup;
     private volatile String handledRequest;
     private volatile Thread backupThread;
+    private volatile DdlCaptureMode ddlMode;
+    // the publication's tables as the source has them now (DDL capture adds new ones), in display form
+    private volatile List<String> capturedTables = List.of();
 
     // written by Kafka callbacks, read by the stream thread
     private final AtomicReference<Lsn> acknowledged = new AtomicReference<>(Lsn.INVALID);
@@ -175,7 +185,9 @@ final class CaptureSession implements Runnable {
                 Connection replication = connect(true)) {
             int versionNum = Integer.parseInt(single(sql, "SHOW server_version_num"));
             String version = single(sql, "SHOW server_version");
+            ddlMode = setUpDdlCapture(sql, versionNum);
             ensurePublication(sql);
+            capturedTables = publishedTables(sql);
             SlotRow slot = slot(sql);
             CaptureStateFile state = readState();
             Lsn start;
@@ -234,6 +246,10 @@ final class CaptureSession implements Runnable {
                 exists = rs.next();
             }
         }
+        boolean ddl = ddlCapturing();
+        if (ddl && "TABLE".equals(ddlMode.getTransport())) {
+            tables = tables + ", " + DdlCapture.LOG_TABLE; // PostgreSQL 13: the DDL records travel as its rows
+        }
         try (Statement st = sql.createStatement()) {
             String pub = SqlIdentifiers.quote(spec.publicationName());
             if (!exists) {
@@ -243,10 +259,99 @@ final class CaptureSession implements Runnable {
                         "created publication {} for {} tables",
                         spec.publicationName(),
                         spec.tables().size());
-            } else {
+            } else if (!ddl) {
                 st.execute("ALTER PUBLICATION " + pub + " SET TABLE " + tables);
+            } else {
+                // the event trigger keeps the publication up to date as tables are created and renamed: only add
+                // the registered tables it lacks (ones since renamed or dropped are in it by their new name, or gone)
+                List<String> wanted = new ArrayList<>(
+                        spec.tables().stream().map(CaptureSession::quotedTable).toList());
+                if ("TABLE".equals(ddlMode.getTransport())) {
+                    wanted.add(DdlCapture.LOG_TABLE);
+                }
+                for (String t : wanted) {
+                    try (PreparedStatement ps = sql.prepareStatement("SELECT to_regclass(?) IS NOT NULL AND NOT EXISTS"
+                            + " (SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid"
+                            + " WHERE p.pubname = ? AND pr.prrelid = to_regclass(?))")) {
+                        ps.setString(1, t);
+                        ps.setString(2, spec.publicationName());
+                        ps.setString(3, t);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            if (!rs.getBoolean(1)) {
+                                continue;
+                            }
+                        }
+                    }
+                    st.execute("ALTER PUBLICATION " + pub + " ADD TABLE " + t);
+                }
             }
         }
+    }
+
+    private boolean ddlCapturing() {
+        DdlCaptureMode mode = ddlMode;
+        return mode != null && "EVENT_TRIGGER".equals(mode.getMode());
+    }
+
+    /**
+     * Installs Recall's DDL event triggers where the role may (a superuser) and the settings allow; otherwise says
+     * why schema changes are not captured. Installing is idempotent, so every session start does it (and so repairs
+     * a trigger that was dropped or an older version of it).
+     */
+    private DdlCaptureMode setUpDdlCapture(Connection sql, int versionNum) {
+        if (settings.ddlCapture() == WorkerProperties.DdlCaptureSetting.OFF) {
+            return new DdlCaptureMode(
+                    "NONE",
+                    null,
+                    "turned off (recall.capture.ddl-capture=off): schema changes are"
+                            + " not captured, so a restore across one fails or misses it; take a base backup after each"
+                            + " migration");
+        }
+        try {
+            if (!DdlCapture.canInstall(sql)) {
+                return new DdlCaptureMode(
+                        "NONE",
+                        null,
+                        "the role " + spec.connection().user() + " is not a superuser,"
+                                + " which event triggers need on PostgreSQL 13-17: schema changes are not captured, so a restore"
+                                + " across one fails or misses it. Take a base backup after each migration, or register the"
+                                + " source with a superuser role");
+            }
+            DdlCapture.install(sql, spec.publicationName(), spec.tablePatterns());
+            String transport = DdlCapture.transport(versionNum);
+            log.info("DDL capture by event triggers is installed ({} transport)", transport);
+            return new DdlCaptureMode(
+                    "EVENT_TRIGGER",
+                    transport,
+                    "Recall's event triggers record every schema change"
+                            + " in the stream "
+                            + ("MESSAGE".equals(transport)
+                                    ? "as logical messages"
+                                    : "as rows of " + DdlCapture.LOG_TABLE
+                                            + " (PostgreSQL 13 has no logical messages)"));
+        } catch (SQLException e) {
+            log.warn("could not install DDL capture: {}", e.getMessage());
+            return new DdlCaptureMode("NONE", null, "installing Recall's event triggers failed: " + e.getMessage());
+        }
+    }
+
+    /** The tables the publication lists now, in display form; Recall's own log table is not one of them. */
+    private List<String> publishedTables(Connection sql) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = sql.prepareStatement("SELECT n.nspname, c.relname FROM pg_publication_rel pr"
+                + " JOIN pg_publication p ON p.oid = pr.prpubid JOIN pg_class c ON c.oid = pr.prrelid"
+                + " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.pubname = ? AND n.nspname <> ?"
+                + " ORDER BY 1, 2")) {
+            ps.setString(1, spec.publicationName());
+            ps.setString(2, DdlCapture.SCHEMA);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(SqlIdentifiers.display(rs.getString(1), rs.getString(2)));
+                }
+            }
+        }
+        return out;
     }
 
     /** {@code schema.table} as TableName prints it, back to a quoted SQL name. */
@@ -320,7 +425,7 @@ final class CaptureSession implements Runnable {
     private TableLockGuard lockCapturedTables() throws SQLException {
         return TableLockGuard.lock(
                 connect(false),
-                spec.tables().stream().map(CaptureSession::quotedTable).toList(),
+                capturedTables.stream().map(CaptureSession::quotedTable).toList(),
                 settings.slotCreationTimeout());
     }
 
@@ -397,7 +502,7 @@ final class CaptureSession implements Runnable {
                 version,
                 versionNum,
                 systemId,
-                spec.tables(),
+                capturedTables,
                 others,
                 requestId);
     }
@@ -533,7 +638,7 @@ final class CaptureSession implements Runnable {
                     result = dump(
                             info, consistent, snapshotTime, version, versionNum, systemId, otherTables(sql), requestId);
                 }
-                backupCompleted(result, version, "REQUESTED");
+                backupCompleted(result, version, requestId.startsWith("ddl-gap-") ? "AFTER_GAP" : "REQUESTED");
             }
         } catch (Exception e) {
             log.warn("base backup for request {} failed: {}", requestId, e.toString());
@@ -561,7 +666,7 @@ final class CaptureSession implements Runnable {
 
     /** Every table not captured, as pg_dump patterns: their definitions are dumped, their data is not. */
     private List<String> otherTables(Connection sql) throws SQLException {
-        List<String> captured = spec.tables().stream()
+        List<String> captured = capturedTables.stream()
                 .map(CaptureSession::splitQualified)
                 .map(p -> p.get(0) + "\0" + p.get(1))
                 .toList();
@@ -711,21 +816,97 @@ final class CaptureSession implements Runnable {
 
     private void send(TransactionAssembler.Emitted e) {
         unacknowledged.incrementAndGet();
+        List<Object> schemaEvents = List.of();
         if (e.envelope().getBody() instanceof TransactionChunk chunk) {
             metrics.published(chunk.getChanges().size(), e.approximateBytes());
+            schemaEvents = schemaEvents(chunk);
         }
+        List<Object> afterAck = schemaEvents;
         producer.sendChange(spec.id(), e.envelope(), (metadata, exception) -> {
             if (exception != null) {
                 sendFailure.compareAndSet(null, exception);
                 return;
             }
             metrics.acknowledged(e.lastOfTransaction());
+            afterAck.forEach(this::schemaEvent);
             if (e.lastOfTransaction()) {
                 acknowledged.accumulateAndGet(e.endLsn(), (a, b) -> a.compareTo(b) >= 0 ? a : b);
                 acknowledgedCommitTime.set(((TransactionChunk) e.envelope().getBody()).getCommitTime());
             }
             unacknowledged.decrementAndGet();
         });
+    }
+
+    /** A failed DDL capture, at the commit of the transaction that carried the failure. */
+    private record DdlGap(long commitLsn, String reason) {}
+
+    /** The catalog events a chunk's DDL records call for: schema history entries and gaps. */
+    private List<Object> schemaEvents(TransactionChunk chunk) {
+        List<Object> out = new ArrayList<>();
+        for (RowChange c : chunk.getChanges()) {
+            if (c.getOp() != Op.MESSAGE || c.getMessagePrefix() == null || c.getMessageContent() == null) {
+                continue;
+            }
+            String prefix = c.getMessagePrefix();
+            if (!prefix.equals(DdlCapture.DDL_PREFIX) && !prefix.equals(DdlCapture.GAP_PREFIX)) {
+                continue;
+            }
+            ByteBuffer b = c.getMessageContent().duplicate();
+            byte[] content = new byte[b.remaining()];
+            b.get(content);
+            if (prefix.equals(DdlCapture.GAP_PREFIX)) {
+                String reason = new String(content, java.nio.charset.StandardCharsets.UTF_8);
+                out.add(new DdlGap(
+                        chunk.getCommitLsn(),
+                        "Recall's DDL trigger failed, so a schema change is not" + " recorded: " + reason));
+                out.add(SchemaChanged.newBuilder()
+                        .setCommitLsn(chunk.getCommitLsn())
+                        .setCommitTime(chunk.getCommitTime())
+                        .setXid(chunk.getXid())
+                        .setOrdinal(-1) // the failure itself, not a recorded command
+                        .setCommandTag(gapTag(content))
+                        .setObjects(List.of())
+                        .setApproximate(true)
+                        .build());
+                continue;
+            }
+            try {
+                DdlRecord r = DdlRecord.parse(content);
+                out.add(SchemaChanged.newBuilder()
+                        .setCommitLsn(chunk.getCommitLsn())
+                        .setCommitTime(chunk.getCommitTime())
+                        .setXid(chunk.getXid())
+                        .setOrdinal(r.ordinal())
+                        .setCommandTag(r.tag())
+                        .setObjects(r.objects().stream()
+                                .map(o -> new SchemaObjectChange(o.type(), o.identity(), o.action(), o.replayable()))
+                                .toList())
+                        .setApproximate(false)
+                        .build());
+            } catch (IllegalArgumentException ex) {
+                log.warn("unreadable DDL record at {}: {}", new Lsn(chunk.getCommitLsn()), ex.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private String gapTag(byte[] content) {
+        try {
+            return json.readTree(content).path("tag").asText("DDL");
+        } catch (IOException e) {
+            return "DDL";
+        }
+    }
+
+    /** Runs once the chunk carrying it is durable in Kafka. */
+    private void schemaEvent(Object event) {
+        if (event instanceof DdlGap gap) {
+            gap(new Lsn(gap.commitLsn()), gap.reason());
+            // a new base backup starts a window that needs no schema change from before it
+            requestBaseBackup("ddl-gap-" + new Lsn(gap.commitLsn()));
+        } else {
+            publishCatalog(event);
+        }
     }
 
     private void sendHeartbeat(Lsn walEnd) {
@@ -754,7 +935,8 @@ final class CaptureSession implements Runnable {
                 ResultSet rs = st.executeQuery(
                         "SELECT schemaname, sequencename, COALESCE(last_value, start_value), last_value IS NOT NULL"
                                 + " FROM pg_sequences WHERE has_sequence_privilege(format('%I.%I', schemaname,"
-                                + " sequencename), 'SELECT') ORDER BY 1, 2")) {
+                                + " sequencename), 'SELECT') AND schemaname <> '" + DdlCapture.SCHEMA + "'"
+                                + " ORDER BY 1, 2")) {
             while (rs.next()) {
                 values.add(new SequenceValue(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getBoolean(4)));
             }
@@ -799,6 +981,7 @@ final class CaptureSession implements Runnable {
                 .setSlotLagBytes(lag)
                 .setRetainedWalBytes(retained)
                 .setLastError(error)
+                .setDdlCapture(ddlMode)
                 .build();
     }
 

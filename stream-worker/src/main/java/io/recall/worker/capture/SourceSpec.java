@@ -1,6 +1,7 @@
 package io.recall.worker.capture;
 
 import io.recall.common.SourceId;
+import io.recall.common.ddl.DdlCapture;
 import io.recall.common.pg.ConnectionString;
 import java.util.List;
 
@@ -15,12 +16,14 @@ record SourceSpec(
         boolean paused,
         ConnectionString connection,
         List<String> tables,
+        List<DdlCapture.Pattern> tablePatterns,
         String slotName,
         String publicationName,
         String baseBackupRequestId) {
 
     SourceSpec {
         tables = List.copyOf(tables);
+        tablePatterns = List.copyOf(tablePatterns);
     }
 
     /**
@@ -31,6 +34,7 @@ record SourceSpec(
         return other != null
                 && paused == other.paused
                 && tables.equals(other.tables)
+                && tablePatterns.equals(other.tablePatterns)
                 && connection.equals(other.connection)
                 && slotName.equals(other.slotName)
                 && publicationName.equals(other.publicationName);

@@ -2,6 +2,7 @@ package io.recall.worker.capture;
 
 import io.recall.common.Lsn;
 import io.recall.common.SourceId;
+import io.recall.common.ddl.DdlCapture;
 import io.recall.schemas.change.ChangeEnvelope;
 import io.recall.schemas.change.ColumnDef;
 import io.recall.schemas.change.LargeValuePart;
@@ -108,6 +109,13 @@ final class TransactionAssembler {
             case Origin o -> {
                 // replication origin of changes that were themselves replicated here: nothing to keep
             }
+            case Insert i when isDdlLog(i.relationId()) -> ddlLogRow(i);
+            case Update u when isDdlLog(u.relationId()) -> {
+                // Recall never updates its log's rows
+            }
+            case Delete d when isDdlLog(d.relationId()) -> {
+                // nor deletes them
+            }
             case Insert i -> add(Op.INSERT, i.relationId(), i.newTuple(), null, false);
             case Update u -> {
                 TupleData old = u.oldKey() != null ? u.oldKey() : u.oldTuple();
@@ -119,12 +127,16 @@ final class TransactionAssembler {
             }
             case Truncate t -> {
                 requireTransaction(t);
-                List<RelationDef> defs =
-                        t.relationIds().stream().map(this::relation).toList();
+                List<Integer> ids =
+                        t.relationIds().stream().filter(id -> !isDdlLog(id)).toList();
+                if (ids.isEmpty()) {
+                    return;
+                }
+                List<RelationDef> defs = ids.stream().map(this::relation).toList();
                 RowChange change = RowChange.newBuilder()
                         .setOp(Op.TRUNCATE)
                         .setRelationId(0)
-                        .setTruncatedRelations(t.relationIds())
+                        .setTruncatedRelations(ids)
                         .setTruncateCascade(t.cascade())
                         .setTruncateRestartIdentity(t.restartIdentity())
                         .build();
@@ -139,6 +151,43 @@ final class TransactionAssembler {
                 }
             }
         }
+    }
+
+    /** Whether the relation is Recall's DDL log, PostgreSQL 13's transport for DDL records. */
+    private boolean isDdlLog(int relationId) {
+        RelationDef def = relations.get(relationId);
+        return def != null
+                && DdlCapture.SCHEMA.equals(def.getSchema$())
+                && DdlCapture.LOG_TABLE_NAME.equals(def.getTable());
+    }
+
+    /** A row of the DDL log becomes the logical message it stands for, so everything downstream sees one form. */
+    private void ddlLogRow(Insert i) {
+        requireTransaction(i);
+        RelationDef def = relation(i.relationId());
+        String prefix = null;
+        String content = null;
+        for (int c = 0; c < def.getColumns().size() && c < i.newTuple().size(); c++) {
+            String name = def.getColumns().get(c).getName();
+            if (i.newTuple().get(c) instanceof ColumnValue.Text t) {
+                if (name.equals("prefix")) {
+                    prefix = t.value();
+                } else if (name.equals("content")) {
+                    content = t.value();
+                }
+            }
+        }
+        if (prefix == null || content == null) {
+            throw new IllegalStateException("a row of " + DdlCapture.LOG_TABLE + " without prefix or content");
+        }
+        byte[] bytes = content.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        RowChange change = RowChange.newBuilder()
+                .setOp(Op.MESSAGE)
+                .setRelationId(0)
+                .setMessagePrefix(prefix)
+                .setMessageContent(ByteBuffer.wrap(bytes))
+                .build();
+        append(change, CHANGE_OVERHEAD + prefix.length() + bytes.length, List.of());
     }
 
     private void requireTransaction(PgOutputMessage m) {

@@ -39,6 +39,8 @@ public record WorkerProperties(
      * @param maxConcurrentBaseBackups how many pg_dump processes this worker runs at once
      * @param dumpLockTimeout how long pg_dump waits for a table lock; a TRUNCATE or DDL queued on a captured table
      *     while a backup starts can stall it (see TableLockGuard), and the backup is then retried
+     * @param ddlCapture {@code auto}: install Recall's DDL event triggers where the role is a superuser; {@code off}:
+     *     never install them (schema changes are then not captured)
      */
     public record Capture(
             @DefaultValue("true") boolean enabled,
@@ -49,7 +51,14 @@ public record WorkerProperties(
             @NotNull @DefaultValue("5s") Duration slotRetry,
             @NotNull @DefaultValue("5m") Duration slotCreationTimeout,
             @Min(1) @DefaultValue("4") int maxConcurrentBaseBackups,
-            @NotNull @DefaultValue("30s") Duration dumpLockTimeout) {}
+            @NotNull @DefaultValue("30s") Duration dumpLockTimeout,
+            @NotNull @DefaultValue("auto") DdlCaptureSetting ddlCapture) {}
+
+    /** Whether capture installs Recall's DDL event triggers on sources that allow it. */
+    public enum DdlCaptureSetting {
+        AUTO,
+        OFF
+    }
 
     /** Where base backups and segments go: {@code type} local (under {@code localRoot}) or s3. */
     public record Storage(

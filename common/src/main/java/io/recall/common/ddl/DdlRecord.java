@@ -1,0 +1,237 @@
+package io.recall.common.ddl;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * One DDL command as Recall's event trigger recorded it ({@value DdlCapture#DDL_PREFIX} message): every object it
+ * touched with its catalog state before and after.
+ *
+ * @param tag the command tag of the statement (e.g. {@code ALTER TABLE})
+ * @param ordinal position among the DDL records of its transaction, from 0
+ * @param objects in the order the command reported them (a sequence a table's column uses comes before the table)
+ * @param notes what the trigger did about publications (a new table joining, or left out for lack of a key)
+ * @param rewritten relations whose rows the command rewrote; their new rows follow as {@link RowsRecord}s
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record DdlRecord(
+        int version, String tag, int ordinal, List<DdlObject> objects, List<Note> notes, List<RelName> rewritten) {
+
+    private static final ObjectMapper JSON =
+            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    public DdlRecord {
+        objects = objects == null ? List.of() : List.copyOf(objects);
+        notes = notes == null ? List.of() : List.copyOf(notes);
+        rewritten = rewritten == null ? List.of() : List.copyOf(rewritten);
+    }
+
+    public static DdlRecord parse(byte[] content) {
+        try {
+            DdlRecord r = JSON.readValue(content, DdlRecord.class);
+            if (r.version() != 1) {
+                throw new IllegalArgumentException("DDL record version " + r.version() + " is newer than this Recall"
+                        + " reads (1): upgrade the restore workers");
+            }
+            return r;
+        } catch (IOException e) {
+            throw new IllegalArgumentException(
+                    "malformed DDL record: " + e.getMessage() + ": "
+                            + new String(content, 0, Math.min(content.length, 200), StandardCharsets.UTF_8),
+                    e);
+        }
+    }
+
+    /** A schema-qualified relation name. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record RelName(String schema, String name) {}
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Note(String publication, String table, String note) {}
+
+    /**
+     * One object of the command.
+     *
+     * @param type as {@code pg_event_trigger_ddl_commands()} names it: table, table column, index, sequence, schema,
+     *     view, function, ...
+     * @param action CREATE, ALTER or DROP
+     * @param before the state recorded after the previous command that touched it; null for a new object, or one
+     *     Recall never saw
+     * @param after null for a drop, and for object kinds Recall does not model
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record DdlObject(
+            String type, String identity, String tag, String action, ObjectState before, ObjectState after) {
+
+        /** Whether a restore rebuilds this change (its object kind is modelled). */
+        public boolean replayable() {
+            return before != null || after != null;
+        }
+    }
+
+    /** The catalog state of one object, told apart by {@code kind} (pg_class.relkind, or "schema"). */
+    @JsonTypeInfo(
+            use = JsonTypeInfo.Id.NAME,
+            property = "kind",
+            include = JsonTypeInfo.As.EXISTING_PROPERTY,
+            visible = true)
+    @JsonSubTypes({
+        @JsonSubTypes.Type(
+                value = TableState.class,
+                names = {"r", "p"}),
+        @JsonSubTypes.Type(
+                value = IndexState.class,
+                names = {"i", "I"}),
+        @JsonSubTypes.Type(value = SequenceState.class, name = "S"),
+        @JsonSubTypes.Type(value = SchemaState.class, name = "schema")
+    })
+    public sealed interface ObjectState permits TableState, IndexState, SequenceState, SchemaState {
+        String kind();
+
+        /** The schema the object is in; for a schema, its own name. */
+        String schema();
+
+        String name();
+    }
+
+    /** A table ({@code r}) or partitioned table ({@code p}). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record TableState(
+            String kind,
+            String schema,
+            String name,
+            boolean unlogged,
+            List<Column> columns,
+            List<Constraint> constraints,
+            String replicaIdentity,
+            String replicaIdentityIndex,
+            String partitionKey,
+            RelName parent,
+            String bound)
+            implements ObjectState {
+
+        public TableState {
+            columns = columns == null ? List.of() : List.copyOf(columns);
+            constraints = constraints == null ? List.of() : List.copyOf(constraints);
+        }
+
+        public boolean partitioned() {
+            return "p".equals(kind);
+        }
+    }
+
+    /**
+     * A column.
+     *
+     * @param num attnum on the source: it stays when a column is renamed, which is how a rename is told from a drop
+     *     and an add
+     * @param type {@code format_type} output, schema-qualified where needed
+     * @param collation qualified collation name when it is not the type's default
+     * @param identity {@code a} (always) or {@code d} (by default) for identity columns
+     * @param generated the expression of a stored generated column
+     * @param local false for a column a partition inherits from its parent
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Column(
+            int num,
+            String name,
+            String type,
+            String collation,
+            boolean notNull,
+            String defaultExpr,
+            String generated,
+            String identity,
+            String identitySequence,
+            boolean local) {
+
+        @JsonCreator
+        static Column of(
+                @JsonProperty("num") int num,
+                @JsonProperty("name") String name,
+                @JsonProperty("type") String type,
+                @JsonProperty("collation") String collation,
+                @JsonProperty("notNull") boolean notNull,
+                @JsonProperty("default") String defaultExpr,
+                @JsonProperty("generated") String generated,
+                @JsonProperty("identity") String identity,
+                @JsonProperty("identitySequence") String identitySequence,
+                @JsonProperty("local") Boolean local) {
+            return new Column(
+                    num,
+                    name,
+                    type,
+                    collation,
+                    notNull,
+                    defaultExpr,
+                    generated,
+                    identity,
+                    identitySequence,
+                    local == null || local);
+        }
+    }
+
+    /**
+     * A constraint defined on the table itself (not inherited).
+     *
+     * @param type pg_constraint.contype: p, u, c, f, x, t
+     * @param def {@code pg_get_constraintdef} output
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Constraint(String name, String type, String def) {}
+
+    /**
+     * An index.
+     *
+     * @param def {@code pg_get_indexdef} output, with qualified names
+     * @param constraint whether a constraint owns it (it comes and goes with the constraint)
+     * @param partitionChild an index of a partition, attached to its parent's index (created with it)
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record IndexState(
+            String kind,
+            String schema,
+            String name,
+            RelName table,
+            String def,
+            boolean constraint,
+            boolean partitionChild)
+            implements ObjectState {}
+
+    /** A sequence; {@code identity} when it belongs to an identity column (the column creates and names it). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record SequenceState(
+            String kind,
+            String schema,
+            String name,
+            String type,
+            long start,
+            long increment,
+            long min,
+            long max,
+            long cache,
+            boolean cycle,
+            boolean identity,
+            Owner ownedBy)
+            implements ObjectState {}
+
+    /** The column a sequence is owned by (serial columns). */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Owner(String schema, String table, String column) {}
+
+    /** A schema; {@link #schema()} is its name too. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record SchemaState(String kind, String name) implements ObjectState {
+        @Override
+        public String schema() {
+            return name;
+        }
+    }
+}
