@@ -9,17 +9,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.recall.common.Lsn;
+import io.recall.schemas.catalog.CaptureState;
+import io.recall.schemas.catalog.DdlCaptureMode;
 import io.recall.schemas.catalog.SchemaChanged;
+import io.recall.schemas.catalog.SourceStatusReport;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /**
- * Schema changes capture reports ({@code SchemaChanged} on {@code recall.catalog}) make up the source's schema
- * history.
+ * Schema changes capture reports ({@code SchemaChanged} on {@code recall.catalog}) make up the source's schema history,
+ * and the DDL capture mode it reports shows in the source.
  */
 class SchemaHistoryIT extends CoordinatorIT {
 
@@ -42,6 +46,15 @@ class SchemaHistoryIT extends CoordinatorIT {
                 "a schema change at " + lsn + " listed",
                 () -> lsns(history(id, "")).contains(lsn));
         return history(id, "");
+    }
+
+    private JsonNode awaitSource(String id, Predicate<JsonNode> done) {
+        JsonNode[] last = new JsonNode[1];
+        await("GET /api/v1/sources/" + id + " to match", () -> {
+            last[0] = admin().get("/api/v1/sources/" + id).json();
+            return done.test(last[0]);
+        });
+        return last[0];
     }
 
     /** Each change as "lsn#ordinal". */
@@ -170,5 +183,68 @@ class SchemaHistoryIT extends CoordinatorIT {
                 .containsExactly(List.of(0L));
         assertThat(admin().get("/api/v1/sources/" + id + "/schema-history").status())
                 .isEqualTo(404);
+    }
+
+    @Test
+    void theReportedDdlCaptureModeShowsInTheSource() {
+        String id = registerSource("ddl-mode");
+        String other = registerSource("ddl-mode-other");
+        JsonNode registered = admin().get("/api/v1/sources/" + id).json();
+        assertThat(registered.has("ddlCapture"))
+                .as("no worker has reported yet")
+                .isFalse();
+        assertThat(registered.get("ddlCaptureMode").asText())
+                .as("what the probe expects stays beside it")
+                .isNotBlank();
+
+        send(
+                id,
+                SourceStatusReport.newBuilder()
+                        .setState(CaptureState.STREAMING)
+                        .setDurableLsn(Lsn.parse("0/5000").value())
+                        .setDdlCapture(new DdlCaptureMode(
+                                "EVENT_TRIGGER", "MESSAGE", "superuser: event triggers installed, logical messages"))
+                        .build());
+        JsonNode s = awaitSource(id, v -> v.has("ddlCapture"));
+        JsonNode ddl = s.get("ddlCapture");
+        assertThat(fieldNames(ddl)).containsExactly("mode", "transport", "detail");
+        assertThat(ddl.get("mode").asText()).isEqualTo("EVENT_TRIGGER");
+        assertThat(ddl.get("transport").asText()).isEqualTo("MESSAGE");
+        assertThat(ddl.get("detail").asText()).isEqualTo("superuser: event triggers installed, logical messages");
+
+        // the list shows it too, and only for the source that reported it
+        Api.Response list = admin().get("/api/v1/sources");
+        assertThat(list.status()).as(list.body()).isEqualTo(200);
+        for (JsonNode v : list.json()) {
+            if (v.get("id").asText().equals(id)) {
+                assertThat(v.get("ddlCapture")).isEqualTo(ddl);
+            } else if (v.get("id").asText().equals(other)) {
+                assertThat(v.has("ddlCapture")).isFalse();
+            }
+        }
+
+        // a report without the field keeps the mode
+        send(
+                id,
+                SourceStatusReport.newBuilder()
+                        .setState(CaptureState.STREAMING)
+                        .setDurableLsn(Lsn.parse("0/6000").value())
+                        .build());
+        JsonNode kept =
+                awaitSource(id, v -> "0/6000".equals(v.path("durableLsn").asText()));
+        assertThat(kept.get("ddlCapture")).isEqualTo(ddl);
+
+        // a new mode replaces it whole
+        send(
+                id,
+                SourceStatusReport.newBuilder()
+                        .setState(CaptureState.STREAMING)
+                        .setDdlCapture(
+                                new DdlCaptureMode("NONE", null, "not a superuser: schema changes are not captured"))
+                        .build());
+        JsonNode none = awaitSource(
+                id, v -> "NONE".equals(v.path("ddlCapture").path("mode").asText()));
+        assertThat(none.get("ddlCapture").has("transport")).isFalse();
+        assertThat(none.get("ddlCapture").get("detail").asText()).contains("not a superuser");
     }
 }
