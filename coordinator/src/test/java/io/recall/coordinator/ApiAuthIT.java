@@ -31,6 +31,7 @@ class ApiAuthIT extends CoordinatorIT {
             new Route("GET", "/api/v1/sources/" + ANY_ID + "/base-backups", "viewer"),
             new Route("GET", "/api/v1/sources/" + ANY_ID + "/segments", "viewer"),
             new Route("GET", "/api/v1/sources/" + ANY_ID + "/recovery-window", "viewer"),
+            new Route("GET", "/api/v1/sources/" + ANY_ID + "/schema-history", "viewer"),
             new Route("POST", "/api/v1/admin/catalog/rebuild?sourceId=" + ANY_ID, "admin"),
             new Route("POST", "/api/v1/sources/" + ANY_ID + "/restore-points", "operator"),
             new Route("GET", "/api/v1/sources/" + ANY_ID + "/restore-points", "viewer"),

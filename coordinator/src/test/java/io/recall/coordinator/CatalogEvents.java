@@ -7,9 +7,12 @@ import io.recall.common.segment.SegmentMetadata;
 import io.recall.common.segment.SegmentName;
 import io.recall.schemas.catalog.BaseBackupCompleted;
 import io.recall.schemas.catalog.GapDetected;
+import io.recall.schemas.catalog.SchemaChanged;
+import io.recall.schemas.catalog.SchemaObjectChange;
 import io.recall.schemas.catalog.SegmentSealed;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -40,6 +43,24 @@ final class CatalogEvents {
                 .setFromLsn(from.value())
                 .setReason(reason)
                 .build();
+    }
+
+    /** One DDL command as capture reports it, touching {@code objects} (built with {@link #object}). */
+    static SchemaChanged schemaChange(
+            Lsn commit, Instant time, long xid, int ordinal, String commandTag, SchemaObjectChange... objects) {
+        return SchemaChanged.newBuilder()
+                .setCommitLsn(commit.value())
+                .setCommitTime(time)
+                .setXid(xid)
+                .setOrdinal(ordinal)
+                .setCommandTag(commandTag)
+                .setObjects(List.of(objects))
+                .setApproximate(false)
+                .build();
+    }
+
+    static SchemaObjectChange object(String objectType, String identity, String action, boolean replayed) {
+        return new SchemaObjectChange(objectType, identity, action, replayed);
     }
 
     /**

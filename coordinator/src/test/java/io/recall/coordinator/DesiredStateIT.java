@@ -3,11 +3,13 @@ package io.recall.coordinator;
 import static io.recall.coordinator.SourceRegistrationIT.body;
 import static io.recall.coordinator.SourceRegistrationIT.sourceDb;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.recall.common.crypto.SecretCipher;
 import io.recall.coordinator.SourceRegistrationIT.SourceDb;
 import io.recall.schemas.source.SourceDesiredState;
+import io.recall.schemas.source.TablePatternSpec;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -73,6 +75,9 @@ class DesiredStateIT extends CoordinatorIT {
         assertThat(state.getPublicationName())
                 .isEqualTo(s.view().get("publicationName").asText());
         assertThat(state.getBaseBackupRequestId()).isNull();
+        assertThat(state.getTablePatterns())
+                .as("no include pattern: every user table")
+                .isEmpty();
 
         // I5: the password travels only as the ciphertext, which the workers' copy of the keyring opens
         String ciphertext = state.getConnection().getPasswordCiphertext();
@@ -81,6 +86,45 @@ class DesiredStateIT extends CoordinatorIT {
         assertThat(new String(raw, StandardCharsets.ISO_8859_1)).doesNotContain(s.db().password());
         assertThat(new SecretCipher(Map.of("k1", SECRETS_KEY), "k1").decrypt(ciphertext))
                 .isEqualTo(s.db().password());
+    }
+
+    @Test
+    void theDesiredStateCarriesTheSelectionAsPatterns() {
+        SourceDb src = sourceDb(
+                PG,
+                "CREATE TABLE orders (id bigint PRIMARY KEY)",
+                "CREATE TABLE audit_log (id bigint PRIMARY KEY)",
+                "CREATE SCHEMA sales",
+                "CREATE TABLE sales.\"Line Items\" (id bigint PRIMARY KEY)",
+                "CREATE TABLE sales.refunds (id bigint PRIMARY KEY)");
+        Api.Response r = admin().post(
+                        "/api/v1/sources",
+                        body(
+                                "patterns-" + SEQ.incrementAndGet(),
+                                src.uri(),
+                                "tables",
+                                List.of("Public.*", "SALES.\"Line Items\""),
+                                "excludeTables",
+                                List.of("public.Audit_Log")));
+        assertThat(r.status()).as(r.body()).isEqualTo(201);
+        String id = r.json().get("id").asText();
+
+        SourceDesiredState state = last(id);
+        assertThat(state.getTables()).containsExactly("public.orders", "sales.\"Line Items\"");
+        // case-folded as PostgreSQL folds unquoted names; a null table is a whole schema
+        assertThat(state.getTablePatterns())
+                .extracting(TablePatternSpec::getSchema$, TablePatternSpec::getTable, TablePatternSpec::getExclude)
+                .containsExactly(
+                        tuple("public", null, false),
+                        tuple("sales", "Line Items", false),
+                        tuple("public", "audit_log", true));
+
+        // a later desired state (here: pause) carries them as well
+        assertThat(admin().post("/api/v1/sources/" + id + "/pause", null).status())
+                .isEqualTo(200);
+        SourceDesiredState paused = last(id);
+        assertThat(paused.getEpoch()).isEqualTo(2);
+        assertThat(paused.getTablePatterns()).isEqualTo(state.getTablePatterns());
     }
 
     @Test

@@ -116,7 +116,7 @@ class RecoveryWindowIT extends CoordinatorIT {
                 .isEqualTo(400);
     }
 
-    private static List<String> fieldNames(JsonNode node) {
+    static List<String> fieldNames(JsonNode node) {
         List<String> names = new ArrayList<>();
         node.fieldNames().forEachRemaining(names::add);
         return names;

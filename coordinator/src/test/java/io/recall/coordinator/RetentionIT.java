@@ -2,6 +2,7 @@ package io.recall.coordinator;
 
 import static io.recall.coordinator.CatalogEvents.await;
 import static io.recall.coordinator.CatalogEvents.gap;
+import static io.recall.coordinator.CatalogEvents.schemaChange;
 import static io.recall.coordinator.CatalogEvents.send;
 import static io.recall.coordinator.StoredObjects.heartbeat;
 import static io.recall.coordinator.StoredObjects.transaction;
@@ -85,6 +86,10 @@ class RetentionIT extends CoordinatorIT {
         return rows("SELECT object_key FROM segments WHERE source_id = '" + id + "' ORDER BY first_lsn");
     }
 
+    private static List<String> schemaChanges(String id) {
+        return rows("SELECT commit_lsn FROM schema_changes WHERE source_id = '" + id + "' ORDER BY commit_lsn");
+    }
+
     private static boolean stored(String prefix) {
         return !STORE.list(prefix).isEmpty();
     }
@@ -102,7 +107,7 @@ class RetentionIT extends CoordinatorIT {
     }
 
     @Test
-    void keepingTwoBackupsDeletesTheOlderOnesAndTheSegmentsAndGapsOnlyTheyNeeded() {
+    void keepingTwoBackupsDeletesTheOlderOnesAndTheSegmentsGapsAndSchemaChangesOnlyTheyNeeded() {
         String id = registerSource("keep-two", "retention", Map.of("baseBackups", 2));
         BaseBackupCompleted b1 = backup(id, "0/1000", daysAgo(30), "INITIAL");
         SegmentSealed s1 = objects.segment(
@@ -136,6 +141,10 @@ class RetentionIT extends CoordinatorIT {
                 .asText();
         String gapMarkers = "sources/" + id + "/gaps/";
         await("the gap marker stored", () -> stored(gapMarkers));
+        for (String commit : List.of("0/1100", "0/4F00", "0/5000", "0/7100")) {
+            send(id, schemaChange(Lsn.parse(commit), daysAgo(1), 900, 0, "ALTER TABLE"));
+        }
+        await("4 schema changes recorded", () -> schemaChanges(id).size() == 4);
 
         retainAt(NOW);
 
@@ -155,6 +164,11 @@ class RetentionIT extends CoordinatorIT {
         assertThat(rows("SELECT id FROM base_backups WHERE source_id = '" + id + "' AND status <> 'SUCCEEDED'"))
                 .containsExactlyInAnyOrder(newFailure.toString(), requested);
         assertThat(stored("sources/" + id + "/base/" + oldFailure + "/")).isFalse();
+        // a change committed at the consistent point is replayed after the dump: it stays
+        assertThat(schemaChanges(id))
+                .containsExactly(
+                        String.valueOf(Lsn.parse("0/5000").value()),
+                        String.valueOf(Lsn.parse("0/7100").value()));
 
         JsonNode window =
                 admin().get("/api/v1/sources/" + id + "/recovery-window").json();

@@ -10,17 +10,20 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-/** Thin REST layer over the catalog: segments, the recovery window, and the rebuild from storage. */
+/** Thin REST layer over the catalog: segments, the recovery window, schema history, and the rebuild from storage. */
 @RestController
 class CatalogController {
 
     private final Segments segments;
     private final RecoveryWindows windows;
+    private final SchemaHistory schemaHistory;
     private final CatalogRebuilder rebuilder;
 
-    CatalogController(Segments segments, RecoveryWindows windows, CatalogRebuilder rebuilder) {
+    CatalogController(
+            Segments segments, RecoveryWindows windows, SchemaHistory schemaHistory, CatalogRebuilder rebuilder) {
         this.segments = segments;
         this.windows = windows;
+        this.schemaHistory = schemaHistory;
         this.rebuilder = rebuilder;
     }
 
@@ -32,7 +35,7 @@ class CatalogController {
             @PathVariable String id,
             @RequestParam(defaultValue = "100") int limit,
             @RequestParam(required = false) String after) {
-        return segments.page(source(id), after == null || after.isBlank() ? null : lsn("after", after), limit);
+        return segments.page(source(id), optionalLsn("after", after), limit);
     }
 
     @Operation(
@@ -41,6 +44,17 @@ class CatalogController {
     @GetMapping("/api/v1/sources/{id}/recovery-window")
     RecoveryWindowView recoveryWindow(@PathVariable String id) {
         return RecoveryWindowView.of(windows.of(source(id)));
+    }
+
+    @Operation(
+            summary = "The source's schema changes (DDL commands recorded by capture) in commit-LSN order, then by"
+                    + " their position in the transaction; 'from' and 'to' bound the commit LSN, both inclusive")
+    @GetMapping("/api/v1/sources/{id}/schema-history")
+    SchemaHistoryView schemaHistory(
+            @PathVariable String id,
+            @RequestParam(required = false) String from,
+            @RequestParam(required = false) String to) {
+        return schemaHistory.of(source(id), optionalLsn("from", from), optionalLsn("to", to));
     }
 
     @Operation(
@@ -60,7 +74,11 @@ class CatalogController {
         }
     }
 
-    private static Lsn lsn(String name, String text) {
+    /** Null when the parameter is absent or blank. */
+    private static Lsn optionalLsn(String name, String text) {
+        if (text == null || text.isBlank()) {
+            return null;
+        }
         try {
             return Lsn.parse(text.strip());
         } catch (IllegalArgumentException e) {

@@ -1,6 +1,7 @@
 package io.recall.coordinator.catalog;
 
 import static io.recall.coordinator.db.Tables.BASE_BACKUPS;
+import static io.recall.coordinator.db.Tables.SCHEMA_CHANGES;
 import static io.recall.coordinator.db.Tables.SEGMENTS;
 import static io.recall.coordinator.db.Tables.SOURCES;
 import static io.recall.coordinator.db.Tables.STREAM_GAPS;
@@ -12,19 +13,23 @@ import static org.jooq.impl.DSL.when;
 import io.recall.common.Lsn;
 import io.recall.common.SourceId;
 import io.recall.common.segment.SegmentName;
+import io.recall.coordinator.config.JsonColumns;
 import io.recall.coordinator.source.SourceStatus;
 import io.recall.schemas.catalog.ArchiveStatus;
 import io.recall.schemas.catalog.BaseBackupCompleted;
 import io.recall.schemas.catalog.BaseBackupFailed;
 import io.recall.schemas.catalog.CaptureState;
 import io.recall.schemas.catalog.CatalogEvent;
+import io.recall.schemas.catalog.DdlCaptureMode;
 import io.recall.schemas.catalog.GapDetected;
+import io.recall.schemas.catalog.SchemaChanged;
 import io.recall.schemas.catalog.SegmentSealed;
 import io.recall.schemas.catalog.SourceStatusReport;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import org.jooq.DSLContext;
@@ -36,13 +41,13 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * Records what workers report on {@code recall.catalog} in the metadata database: the observed side of a source
- * (status, watermarks, lag, last error), its base backups and the gaps in its stream. The desired side (epoch,
- * paused, tables) belongs to the source registry and is never written here.
+ * (status, watermarks, lag, last error, how its DDL is captured), its base backups, the gaps in its stream and its
+ * schema changes. The desired side (epoch, paused, tables) belongs to the source registry and is never written here.
  *
  * <p>Every effect is idempotent, because delivery is at least once: status updates move {@code durable_lsn} and
  * segments move {@code archived_lsn} only forward, segments are keyed by their LSN range (a sink that stores the same
- * segment again after a crash announces the same key), and other rows get ids derived from the event (the backup id,
- * or the record's topic, partition and offset). Events of a source that does not exist (deleted) are ignored.
+ * segment again after a crash announces the same key), schema changes by their commit LSN and ordinal, and other rows
+ * get ids derived from the event (the backup id, or the record's topic, partition and offset). Events of a source that does not exist (deleted) are ignored.
  * Thread-safe.
  */
 @Component
@@ -62,9 +67,11 @@ class CatalogRecorder {
     private static final Set<String> NEW_SLOT_REASONS = Set.of("INITIAL", "AFTER_GAP");
 
     private final DSLContext db;
+    private final JsonColumns json;
 
-    CatalogRecorder(DSLContext db) {
+    CatalogRecorder(DSLContext db, JsonColumns json) {
         this.db = db;
+        this.json = json;
     }
 
     /**
@@ -97,6 +104,7 @@ class CatalogRecorder {
             case GapDetected g -> gap(source, g, at, ref);
             case SegmentSealed s -> segmentSealed(source, s, at);
             case ArchiveStatus a -> archiveStatus(source, a);
+            case SchemaChanged c -> schemaChanged(source, c);
             default -> {
                 log.warn(
                         "ignoring a catalog event of unknown kind {}",
@@ -114,7 +122,8 @@ class CatalogRecorder {
     /**
      * Status and watermarks. {@code WAITING_FOR_SLOT} keeps the status and only says why in the detail. The durable
      * LSN never moves backwards (a report from a worker that lost its partition may arrive late), and its commit time
-     * moves with it. {@code last_error} is set by {@code ERROR} and cleared once the source streams again.
+     * moves with it. {@code last_error} is set by {@code ERROR} and cleared once the source streams again. The DDL
+     * capture mode is replaced by each report that carries one.
      */
     private boolean status(SourceId source, SourceStatusReport r, String worker) {
         CaptureState state = r.getState();
@@ -144,6 +153,13 @@ class CatalogRecorder {
             update = update.set(SOURCES.LAST_ERROR, r.getLastError() == null ? "unknown error" : r.getLastError());
         } else if (state == CaptureState.STREAMING) {
             update = update.set(SOURCES.LAST_ERROR, (String) null);
+        }
+        DdlCaptureMode ddl = r.getDdlCapture();
+        if (ddl != null) {
+            // absent in reports of workers that predate DDL capture: the last known mode stays
+            update = update.set(SOURCES.DDL_CAPTURE_REPORTED_MODE, ddl.getMode())
+                    .set(SOURCES.DDL_CAPTURE_TRANSPORT, ddl.getTransport())
+                    .set(SOURCES.DDL_CAPTURE_DETAIL, ddl.getDetail());
         }
         return update.where(SOURCES.ID.eq(source.value())).execute() > 0;
     }
@@ -308,6 +324,40 @@ class CatalogRecorder {
                 .onConflictDoNothing()
                 .execute();
         log.warn("gap in the stream of source {} from {}: {}", source, new Lsn(from), g.getReason());
+        return true;
+    }
+
+    /**
+     * One DDL command of the source. The first report of a command (commit LSN and ordinal) is kept; a repeat after a
+     * worker's crash describes the same command and changes nothing.
+     */
+    private boolean schemaChanged(SourceId source, SchemaChanged c) {
+        if (!lockSource(source)) {
+            return false;
+        }
+        List<SchemaHistoryView.ObjectChange> objects = c.getObjects().stream()
+                .map(o -> new SchemaHistoryView.ObjectChange(
+                        o.getObjectType(), o.getIdentity(), o.getAction(), o.getReplayed()))
+                .toList();
+        int inserted = db.insertInto(SCHEMA_CHANGES)
+                .set(SCHEMA_CHANGES.SOURCE_ID, source.value())
+                .set(SCHEMA_CHANGES.COMMIT_LSN, c.getCommitLsn())
+                .set(SCHEMA_CHANGES.COMMIT_TIME, utc(c.getCommitTime()))
+                .set(SCHEMA_CHANGES.XID, c.getXid())
+                .set(SCHEMA_CHANGES.ORDINAL, c.getOrdinal())
+                .set(SCHEMA_CHANGES.COMMAND_TAG, c.getCommandTag())
+                .set(SCHEMA_CHANGES.OBJECTS, json.write(objects))
+                .set(SCHEMA_CHANGES.APPROXIMATE, c.getApproximate())
+                .set(SCHEMA_CHANGES.RECORDED_AT, OffsetDateTime.now(ZoneOffset.UTC))
+                .onConflictDoNothing()
+                .execute();
+        log.debug(
+                "{} at {} (#{}) of source {} {}",
+                c.getCommandTag(),
+                new Lsn(c.getCommitLsn()),
+                c.getOrdinal(),
+                source,
+                inserted == 0 ? "was recorded already" : "recorded");
         return true;
     }
 

@@ -2,6 +2,7 @@ package io.recall.coordinator.retention;
 
 import static io.recall.coordinator.db.Tables.BASE_BACKUPS;
 import static io.recall.coordinator.db.Tables.RESTORES;
+import static io.recall.coordinator.db.Tables.SCHEMA_CHANGES;
 import static io.recall.coordinator.db.Tables.SEGMENTS;
 import static io.recall.coordinator.db.Tables.SOURCES;
 import static io.recall.coordinator.db.Tables.STREAM_GAPS;
@@ -35,7 +36,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Carries out a {@link RetentionPolicy} for one source: deletes the base backups before the oldest kept one, the
  * segments wholly before its consistent point (last LSN below it: replay from any kept backup never reads them), the
- * gaps that end at or before it, and failed backup attempts requested before its snapshot.
+ * gaps that end at or before it, the schema changes committed before it (every kept backup's dump already holds their
+ * result), and failed backup attempts requested before its snapshot.
  *
  * <p><b>Ordering contract.</b> Each item goes in one step: its catalog row is deleted in a transaction, its objects are
  * deleted from storage inside that transaction, and the transaction commits only after storage confirmed. A storage
@@ -55,9 +57,9 @@ class RetentionEnforcer {
     record SourceRetention(SourceId source, RetentionPolicy policy) {}
 
     /** What one run deleted for a source. */
-    record Pruned(int baseBackups, int segments, int gaps, int failedBackups) {
+    record Pruned(int baseBackups, int segments, int gaps, int schemaChanges, int failedBackups) {
         boolean isEmpty() {
-            return baseBackups + segments + gaps + failedBackups == 0;
+            return baseBackups + segments + gaps + schemaChanges + failedBackups == 0;
         }
     }
 
@@ -123,7 +125,7 @@ class RetentionEnforcer {
                 .fetch(r -> r.value1()));
         Plan plan = policy.plan(backups, now, inUse);
         if (plan.oldestKept().isEmpty()) {
-            return new Pruned(0, 0, 0, 0);
+            return new Pruned(0, 0, 0, 0, 0);
         }
         Backup boundary = plan.oldestKept().get();
         int deletedBackups = 0;
@@ -145,16 +147,18 @@ class RetentionEnforcer {
         }
         int segments = deleteSegments(source, boundary.consistentLsn());
         int gaps = deleteGaps(source, boundary.consistentLsn());
-        Pruned pruned = new Pruned(deletedBackups, segments, gaps, failed);
+        int schemaChanges = deleteSchemaChanges(source, boundary.consistentLsn());
+        Pruned pruned = new Pruned(deletedBackups, segments, gaps, schemaChanges, failed);
         if (!pruned.isEmpty()) {
             log.info(
-                    "retention {} of source {}: deleted {} base backup(s), {} segment(s), {} gap(s) and {} failed"
-                            + " backup attempt(s) before base backup {} (consistent point {})",
+                    "retention {} of source {}: deleted {} base backup(s), {} segment(s), {} gap(s), {} schema"
+                            + " change(s) and {} failed backup attempt(s) before base backup {} (consistent point {})",
                     policy,
                     source,
                     deletedBackups,
                     segments,
                     gaps,
+                    schemaChanges,
                     failed,
                     boundary.id(),
                     boundary.consistentLsn());
@@ -243,5 +247,14 @@ class RetentionEnforcer {
             deleted++;
         }
         return deleted;
+    }
+
+    /** Catalog rows only: nothing of them is in storage. */
+    private int deleteSchemaChanges(SourceId source, Lsn boundary) {
+        return db.deleteFrom(SCHEMA_CHANGES)
+                .where(SCHEMA_CHANGES.SOURCE_ID.eq(source.value()))
+                // LSNs stay far below 2^63 (see V1__metadata.sql), so signed comparison is LSN order
+                .and(SCHEMA_CHANGES.COMMIT_LSN.lt(boundary.value()))
+                .execute();
     }
 }

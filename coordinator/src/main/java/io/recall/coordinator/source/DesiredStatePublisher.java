@@ -4,13 +4,16 @@ import io.recall.common.SourceId;
 import io.recall.coordinator.config.RecallProperties;
 import io.recall.schemas.source.SourceConnection;
 import io.recall.schemas.source.SourceDesiredState;
+import io.recall.schemas.source.TablePatternSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
@@ -133,6 +136,7 @@ class DesiredStatePublisher {
                         .setOptions(c.options())
                         .build())
                 .setTables(s.tables().stream().map(TableName::toString).toList())
+                .setTablePatterns(tablePatterns(s.selection()))
                 .setSlotName(s.slotName())
                 .setPublicationName(s.publicationName())
                 .setBaseBackupRequestId(
@@ -140,6 +144,21 @@ class DesiredStatePublisher {
                                 ? null
                                 : s.baseBackupRequestId().toString())
                 .build();
+    }
+
+    /**
+     * The selection as patterns, so that capture can add a table created later that matches: include patterns first
+     * (none = every user table), then exclude patterns. Names are already case-folded, as PostgreSQL stores them.
+     */
+    static List<TablePatternSpec> tablePatterns(TableSelection selection) {
+        return Stream.concat(
+                        selection.include().stream().map(p -> spec(p, false)),
+                        selection.exclude().stream().map(p -> spec(p, true)))
+                .toList();
+    }
+
+    private static TablePatternSpec spec(TablePattern p, boolean exclude) {
+        return new TablePatternSpec(p.schema(), p.table(), exclude);
     }
 
     /** Avro's single-object encoding (schema fingerprint + binary), as every Recall topic carries it. */

@@ -17,6 +17,8 @@ import java.util.UUID;
  * @param publishedEpoch the epoch of the last desired state (or tombstone) Kafka acknowledged; null = none yet
  * @param baseBackupRequestId the latest base backup an operator asked for; part of the desired state
  * @param deletionRequestedAt set once {@code DELETE} began: the desired state is a tombstone from then on
+ * @param ddlCaptureMode how the probe expects schema changes to be captured
+ * @param ddlCapture how the capture worker reported it captures them; null until one has
  */
 public record Source(
         SourceId id,
@@ -32,6 +34,7 @@ public record Source(
         String systemIdentifier,
         Integer serverVersionNum,
         DdlCaptureMode ddlCaptureMode,
+        DdlCapture ddlCapture,
         SourceStatus status,
         String statusDetail,
         boolean paused,

@@ -36,6 +36,9 @@ public final class SourceApi {
      *     consuming, and Kafka holds the changes); cleared once a segment is stored
      * @param archiveErrorSince when those failures began
      * @param deletionRequestedAt set when a {@code DELETE} began and has not finished (e.g. the slot was still in use)
+     * @param ddlCaptureMode how the probe expects schema changes to be captured ({@code EVENT_TRIGGER} for a superuser,
+     *     else {@code SNAPSHOT_DIFF})
+     * @param ddlCapture how the capture worker reported it captures them; absent until a worker has reported
      */
     public record SourceView(
             String id,
@@ -56,6 +59,7 @@ public final class SourceApi {
             String baseBackupSchedule,
             Map<String, Object> retention,
             String ddlCaptureMode,
+            DdlCapture ddlCapture,
             Integer serverVersionNum,
             String durableLsn,
             OffsetDateTime durableCommitTime,
@@ -93,6 +97,7 @@ public final class SourceApi {
                     s.baseBackupSchedule(),
                     s.retention(),
                     s.ddlCaptureMode() == null ? null : s.ddlCaptureMode().name(),
+                    s.ddlCapture(),
                     s.serverVersionNum(),
                     s.durableLsn() == null ? null : s.durableLsn().toString(),
                     s.durableCommitTime(),

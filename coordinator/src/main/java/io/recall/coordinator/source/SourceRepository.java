@@ -259,6 +259,10 @@ class SourceRepository {
                 r.getSystemIdentifier(),
                 r.getServerVersionNum(),
                 r.getDdlCaptureMode() == null ? null : DdlCaptureMode.valueOf(r.getDdlCaptureMode()),
+                r.getDdlCaptureReportedMode() == null
+                        ? null
+                        : new DdlCapture(
+                                r.getDdlCaptureReportedMode(), r.getDdlCaptureTransport(), r.getDdlCaptureDetail()),
                 SourceStatus.valueOf(r.getStatus()),
                 r.getStatusDetail(),
                 r.getPaused(),

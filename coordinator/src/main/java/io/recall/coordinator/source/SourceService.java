@@ -136,6 +136,7 @@ public class SourceService {
                     result.facts().systemIdentifier(),
                     result.facts().serverVersionNum(),
                     result.facts().ddlCaptureMode(),
+                    null,
                     SourceStatus.BASE_BACKUP,
                     "registered; waiting for a capture worker to take the first base backup",
                     false,
