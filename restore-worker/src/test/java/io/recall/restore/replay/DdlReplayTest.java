@@ -202,7 +202,11 @@ abstract class DdlReplayTest {
         BaseBackupManifest backup = backups.get(0);
         Heartbeat hb = harness.awaitDurable(source, checkpoints.getLast().wal());
         RecoveryWindow window = new RecoveryWindow(
-                backup.consistentPoint(), backup.snapshotTime(), new Lsn(hb.getWalEnd()), hb.getServerTime(), List.of());
+                backup.consistentPoint(),
+                backup.snapshotTime(),
+                new Lsn(hb.getWalEnd()),
+                hb.getServerTime(),
+                List.of());
         List<String> differences = new ArrayList<>();
         for (Checkpoint cp : checkpoints) {
             Cutoff cutoff = CutoffResolver.resolve(
@@ -212,7 +216,8 @@ abstract class DdlReplayTest {
             String db = pg.createDatabase("ddlrestored");
             try (BaseRestorer.RestoredBase base = restorer.restore(backup, target(db), false);
                     Connection c = pg.connect(db)) {
-                new ReplayEngine(c, ReplaySettings.defaults()).replay(stream.iterator(), base.consistentPoint(), cutoff);
+                new ReplayEngine(c, ReplaySettings.defaults())
+                        .replay(stream.iterator(), base.consistentPoint(), cutoff);
                 base.completeAfterReplay();
                 ReplayEngine.completeSchemaChanges(c);
                 ReplayEngine.dropProgress(c);
@@ -239,21 +244,21 @@ abstract class DdlReplayTest {
                 .map(b -> (SchemaChanged) b)
                 .toList();
         List<String> tags = changes.stream().map(SchemaChanged::getCommandTag).toList();
-        assertThat(tags)
-                .contains(
-                        "ALTER TABLE", "DROP TABLE", "CREATE INDEX", "CREATE TABLE", "CREATE SCHEMA", "CREATE SEQUENCE");
+        assertThat(tags).contains("ALTER TABLE", "DROP TABLE", "CREATE INDEX", "CREATE TABLE", "CREATE SCHEMA");
         assertThat(changes)
+                .as("the sequence a serial column creates is an object of its CREATE TABLE")
                 .anySatisfy(c -> assertThat(c.getObjects())
-                        .anySatisfy(o -> {
-                            assertThat(o.getIdentity()).isEqualTo("public.new_stuff");
-                            assertThat(o.getReplayed()).isTrue();
-                        }));
+                        .anySatisfy(o -> assertThat(o.getIdentity()).isEqualTo("extra.t_id_seq")));
         assertThat(changes)
-                .anySatisfy(c -> assertThat(c.getObjects())
-                        .anySatisfy(o -> {
-                            assertThat(o.getIdentity()).isEqualTo("public.doomed");
-                            assertThat(o.getAction()).isEqualTo("DROP");
-                        }));
+                .anySatisfy(c -> assertThat(c.getObjects()).anySatisfy(o -> {
+                    assertThat(o.getIdentity()).isEqualTo("public.new_stuff");
+                    assertThat(o.getReplayed()).isTrue();
+                }));
+        assertThat(changes)
+                .anySatisfy(c -> assertThat(c.getObjects()).anySatisfy(o -> {
+                    assertThat(o.getIdentity()).isEqualTo("public.doomed");
+                    assertThat(o.getAction()).isEqualTo("DROP");
+                }));
         List<Long> lsns = changes.stream().map(SchemaChanged::getCommitLsn).toList();
         assertThat(lsns).isSortedAccordingTo(Long::compareUnsigned);
     }
@@ -269,17 +274,21 @@ abstract class DdlReplayTest {
             st.execute("ALTER TABLE items ADD COLUMN after_failure int DEFAULT 1");
             st.execute("INSERT INTO items (id, quantity) VALUES (2001, 1)");
         }
-        await().atMost(90, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
-            harness.drain();
-            assertThat(harness.catalogBodies(source).stream()
-                            .filter(b -> b instanceof GapDetected g && g.getReason().contains("DDL trigger failed"))
-                            .map(b -> (GapDetected) b)
-                            .toList())
-                    .singleElement()
-                    .satisfies(g -> assertThat(Long.compareUnsigned(g.getFromLsn(), before.value()))
-                            .isGreaterThan(0));
-            assertThat(BaseBackupManifest.listCompleted(store, source.id())).hasSizeGreaterThan(backupsBefore);
-        });
+        await().atMost(90, TimeUnit.SECONDS)
+                .pollInterval(Duration.ofMillis(300))
+                .untilAsserted(() -> {
+                    harness.drain();
+                    assertThat(harness.catalogBodies(source).stream()
+                                    .filter(b -> b instanceof GapDetected g
+                                            && g.getReason().contains("DDL trigger failed"))
+                                    .map(b -> (GapDetected) b)
+                                    .toList())
+                            .singleElement()
+                            .satisfies(g -> assertThat(Long.compareUnsigned(g.getFromLsn(), before.value()))
+                                    .isGreaterThan(0));
+                    assertThat(BaseBackupManifest.listCompleted(store, source.id()))
+                            .hasSizeGreaterThan(backupsBefore);
+                });
         try (Connection c = pg.connect(source.db());
                 Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery("SELECT count(*) FROM items WHERE after_failure = 1")) {
@@ -355,7 +364,10 @@ abstract class DdlReplayTest {
         assertThat(p.waitFor()).as("pg_dump: %s", out).isZero();
         return out.lines()
                 .filter(l -> !l.isBlank() && !l.startsWith("--") && !l.startsWith("SET ") && !l.startsWith("SELECT "))
-                .filter(l -> !l.contains("EVENT TRIGGER"))
+                // pg_dump 15.14+ fences its output with \\restrict/\\unrestrict and a random key
+                .filter(l -> !l.startsWith("\\restrict") && !l.startsWith("\\unrestrict"))
+                // Recall's own event triggers are on the source only; restores leave them out on purpose
+                .filter(l -> !l.contains("EVENT TRIGGER recall_ddl_") && !l.contains("FUNCTION _recall."))
                 .collect(Collectors.joining("\n"));
     }
 
@@ -384,6 +396,7 @@ abstract class DdlReplayTest {
     private void awaitBackups(int n) {
         await().atMost(Duration.ofSeconds(120))
                 .pollInterval(Duration.ofMillis(300))
-                .until(() -> BaseBackupManifest.listCompleted(store, source.id()).size() >= n);
+                .until(() ->
+                        BaseBackupManifest.listCompleted(store, source.id()).size() >= n);
     }
 }

@@ -624,6 +624,7 @@ final class CaptureSession implements Runnable {
                 String tmp = "recall_tmp_" + spec.id().objectSuffix() + "_"
                         + Integer.toHexString(requestId.hashCode() & 0x7fffffff);
                 String systemId = identifySystem(replication);
+                capturedTables = publishedTables(sql); // schema changes since the session began may have changed them
                 TableLockGuard guard = lockCapturedTables();
                 BaseBackupTaker.Result result;
                 try (guard) {
