@@ -11,6 +11,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Recall's DDL capture on a source in event-trigger mode: the objects it installs and removes, and the names of the
@@ -147,6 +148,38 @@ public final class DdlCapture {
         } finally {
             sql.setAutoCommit(auto);
         }
+    }
+
+    /**
+     * The catalog state of one relation as the event trigger would record it, read on a connection that need not be
+     * a superuser's: the same function, created in the session's temporary schema. Empty for a relation that is gone
+     * (or temporary).
+     */
+    public static Optional<DdlRecord.ObjectState> catalogState(Connection sql, long oid) throws SQLException {
+        try (Statement st = sql.createStatement()) {
+            st.execute(temporaryStateFunction());
+        }
+        try (PreparedStatement ps = sql.prepareStatement("SELECT pg_temp.recall_relation_state(?)::text")) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                String json = rs.getString(1);
+                return json == null ? Optional.empty() : Optional.of(DdlRecord.parseState(json));
+            }
+        }
+    }
+
+    /** {@code _recall.relation_state} from the install script, as a function of the session's temporary schema. */
+    static String temporaryStateFunction() {
+        String script = script();
+        String start = "CREATE OR REPLACE FUNCTION _recall.relation_state(";
+        int from = script.indexOf(start);
+        int to = script.indexOf("$fn$;", from);
+        if (from < 0 || to < 0) {
+            throw new IllegalStateException("install.sql no longer defines _recall.relation_state as expected");
+        }
+        return script.substring(from, to + "$fn$;".length())
+                .replace("_recall.relation_state(", "pg_temp.recall_relation_state(");
     }
 
     static String script() {

@@ -2,6 +2,7 @@ package io.recall.common.ddl;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
@@ -20,10 +21,19 @@ import java.util.List;
  * @param objects in the order the command reported them (a sequence a table's column uses comes before the table)
  * @param notes what the trigger did about publications (a new table joining, or left out for lack of a key)
  * @param rewritten relations whose rows the command rewrote; their new rows follow as {@link RowsRecord}s
+ * @param approximate set by the fallback capture (no event triggers) when it derived the change and cannot rebuild
+ *     it exactly: why; null when exact
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record DdlRecord(
-        int version, String tag, int ordinal, List<DdlObject> objects, List<Note> notes, List<RelName> rewritten) {
+        int version,
+        String tag,
+        int ordinal,
+        List<DdlObject> objects,
+        List<Note> notes,
+        List<RelName> rewritten,
+        String approximate) {
 
     private static final ObjectMapper JSON =
             new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -32,6 +42,24 @@ public record DdlRecord(
         objects = objects == null ? List.of() : List.copyOf(objects);
         notes = notes == null ? List.of() : List.copyOf(notes);
         rewritten = rewritten == null ? List.of() : List.copyOf(rewritten);
+    }
+
+    /** The record as the JSON the trigger writes (the fallback capture writes its derived records this way). */
+    public byte[] toJson() {
+        try {
+            return JSON.writeValueAsBytes(this);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Reads a catalog state as {@code _recall.relation_state} writes it. */
+    public static ObjectState parseState(String json) {
+        try {
+            return JSON.readValue(json, ObjectState.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("malformed catalog state: " + e.getMessage(), e);
+        }
     }
 
     public static DdlRecord parse(byte[] content) {
@@ -62,6 +90,7 @@ public record DdlRecord(
      *
      * @param type as {@code pg_event_trigger_ddl_commands()} names it: table, table column, index, sequence, schema,
      *     view, function, ...
+     * @param oid the object's oid on the source (absent in drop records)
      * @param action CREATE, ALTER or DROP
      * @param before the state recorded after the previous command that touched it; null for a new object, or one
      *     Recall never saw
@@ -69,7 +98,7 @@ public record DdlRecord(
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record DdlObject(
-            String type, String identity, String tag, String action, ObjectState before, ObjectState after) {
+            String type, Long oid, String identity, String tag, String action, ObjectState before, ObjectState after) {
 
         /** Whether a restore rebuilds this change (its object kind is modelled). */
         public boolean replayable() {
@@ -138,6 +167,7 @@ public record DdlRecord(
      * @param identity {@code a} (always) or {@code d} (by default) for identity columns
      * @param generated the expression of a stored generated column
      * @param local false for a column a partition inherits from its parent
+     * @param missing the value rows older than a fast-default ADD COLUMN read, as text; null when there is none
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Column(
@@ -146,11 +176,12 @@ public record DdlRecord(
             String type,
             String collation,
             boolean notNull,
-            String defaultExpr,
+            @JsonProperty("default") String defaultExpr,
             String generated,
             String identity,
             String identitySequence,
-            boolean local) {
+            boolean local,
+            String missing) {
 
         @JsonCreator
         static Column of(
@@ -163,7 +194,8 @@ public record DdlRecord(
                 @JsonProperty("generated") String generated,
                 @JsonProperty("identity") String identity,
                 @JsonProperty("identitySequence") String identitySequence,
-                @JsonProperty("local") Boolean local) {
+                @JsonProperty("local") Boolean local,
+                @JsonProperty("missing") String missing) {
             return new Column(
                     num,
                     name,
@@ -174,7 +206,8 @@ public record DdlRecord(
                     generated,
                     identity,
                     identitySequence,
-                    local == null || local);
+                    local == null || local,
+                    missing);
         }
     }
 

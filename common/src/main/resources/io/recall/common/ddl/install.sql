@@ -63,7 +63,11 @@ SELECT CASE
                       WHERE dp.classid = 'pg_class'::regclass AND dp.refclassid = 'pg_class'::regclass
                         AND dp.refobjid = c.oid AND dp.refobjsubid = a.attnum AND dp.deptype = 'i'
                         AND s.relkind = 'S' LIMIT 1) END,
-                'local', a.attislocal) ORDER BY a.attnum), '[]'::jsonb)
+                'local', a.attislocal,
+                -- what rows older than a fast-default ADD COLUMN read (a stable default such as now() was evaluated
+                -- once, when the column was added)
+                'missing', CASE WHEN a.atthasmissing THEN (a.attmissingval::text::text[])[1] END)
+                ORDER BY a.attnum), '[]'::jsonb)
               FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
               LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
@@ -259,6 +263,7 @@ BEGIN
             END IF;
             objs := objs || jsonb_build_object(
                 'type', r.object_type,
+                'oid', r.objid,
                 'identity', r.object_identity,
                 'tag', r.command_tag,
                 'action', CASE WHEN r.command_tag LIKE 'CREATE%' AND prev IS NULL THEN 'CREATE' ELSE 'ALTER' END,

@@ -542,7 +542,15 @@ final class RestoreJob implements Runnable {
                             replayed.time(),
                             "restored to " + replayed.lsn() + " (" + replayed.time() + "): base backup "
                                     + backup.backupId() + ", " + replayed.transactions() + " transactions replayed, "
-                                    + tables + " captured tables verified");
+                                    + (replayed.schemaChanges() > 0
+                                            ? replayed.schemaChanges() + " schema changes applied, "
+                                            : "")
+                                    + tables + " captured tables verified"
+                                    + (replayed.approximateRepairs() > 0
+                                            ? "; APPROXIMATE: " + replayed.approximateRepairs() + " tables or columns"
+                                                    + " were made from the stream's description across a schema"
+                                                    + " change the capture saw without event triggers"
+                                            : ""));
                 } catch (Exception e) {
                     if (e instanceof RuntimeException r) {
                         throw r;
@@ -558,7 +566,7 @@ final class RestoreJob implements Runnable {
         }
     }
 
-    private record Replayed(Lsn lsn, Instant time, long transactions) {}
+    private record Replayed(Lsn lsn, Instant time, long transactions, long schemaChanges, long approximateRepairs) {}
 
     private Replayed replay(SegmentStream stream, Connection c, BaseBackupManifest backup, Cutoff cutoff)
             throws SQLException {
@@ -595,7 +603,7 @@ final class RestoreJob implements Runnable {
                 "replayed " + result.transactions() + " transactions (" + result.changes() + " changes) in "
                         + result.elapsed().toMillis() + " ms; restored to " + lsn,
                 progress(stream, engine, segments, bytes, started));
-        return new Replayed(lsn, time, result.transactions());
+        return new Replayed(lsn, time, result.transactions(), result.schemaChanges(), result.approximateRepairs());
     }
 
     private static JobEvents.Progress progress(

@@ -63,6 +63,8 @@ final class DdlApplier {
 
     private final Connection connection;
     private final ReplayCounters counters;
+    // the record being applied was derived by the fallback capture and is not exact
+    private boolean approximate;
 
     DdlApplier(Connection connection, ReplayCounters counters) {
         this.connection = connection;
@@ -84,7 +86,10 @@ final class DdlApplier {
     /** Applies one message of Recall's DDL capture. */
     void apply(String prefix, byte[] content) throws SQLException {
         switch (prefix) {
-            case DdlCapture.DDL_PREFIX -> apply(DdlRecord.parse(content));
+            case DdlCapture.DDL_PREFIX -> {
+                apply(DdlRecord.parse(content));
+                counters.schemaChanges++;
+            }
             case DdlCapture.ROWS_PREFIX -> rows(RowsRecord.parse(content));
             case DdlCapture.GAP_PREFIX ->
                 // the stream has a gap from here on; the window excludes it and restore targets inside it are refused
@@ -94,6 +99,12 @@ final class DdlApplier {
     }
 
     void apply(DdlRecord record) throws SQLException {
+        approximate = record.approximate() != null;
+        if (approximate) {
+            log.warn(
+                    "replaying a schema change the source's capture derived without event triggers, approximately: {}",
+                    record.approximate());
+        }
         for (RelName r : record.rewritten()) {
             // refilled by the rows that follow; empty, its column types can change without a cast
             exec("TRUNCATE ONLY " + qualified(r.schema(), r.name()));
@@ -306,7 +317,7 @@ final class DdlApplier {
             Column b = old.get(a.num());
             if (b == null) {
                 if (a.local() || after.parent() == null) {
-                    exec("ALTER TABLE " + table + " ADD COLUMN " + columnDefinition(a));
+                    addColumn(table, a);
                 }
                 continue;
             }
@@ -324,10 +335,17 @@ final class DdlApplier {
                 exec("ALTER TABLE " + table + " ALTER COLUMN " + col + " DROP IDENTITY IF EXISTS");
             }
             if (!b.type().equals(a.type()) || !Objects.equals(b.collation(), a.collation())) {
-                // an empty table (rewritten ones were emptied; uncaptured ones hold no rows) takes any type change
-                String using = isEmpty(table) ? " USING NULL::" + a.type() : "";
-                exec("ALTER TABLE " + table + " ALTER COLUMN " + col + " TYPE " + a.type()
-                        + (a.collation() != null ? " COLLATE " + a.collation() : "") + using);
+                String change = "ALTER TABLE " + table + " ALTER COLUMN " + col + " TYPE " + a.type()
+                        + (a.collation() != null ? " COLLATE " + a.collation() : "");
+                if (isEmpty(table)) {
+                    // an empty table (rewritten ones were emptied; uncaptured ones hold no rows) takes any change
+                    exec(change + " USING NULL::" + a.type());
+                } else if (approximate) {
+                    // the source's USING expression is unknown: the plain cast where there is one, else NULL
+                    execOr(change, change + " USING NULL::" + a.type());
+                } else {
+                    exec(change);
+                }
             }
             if (a.generated() == null && a.identity() == null && !Objects.equals(b.defaultExpr(), a.defaultExpr())) {
                 exec("ALTER TABLE " + table + " ALTER COLUMN " + col
@@ -346,6 +364,33 @@ final class DdlApplier {
                         + (a.notNull() ? " SET NOT NULL" : " DROP NOT NULL"));
             }
         }
+    }
+
+    /**
+     * Adds a column. Rows older than a fast-default ADD COLUMN read the value the default had when the column was added
+     * (a stable default such as {@code now()} was evaluated once, on the source): that value goes in first, then the
+     * column gets its own default.
+     */
+    private void addColumn(String table, Column a) throws SQLException {
+        if (a.missing() == null || a.generated() != null || a.identity() != null) {
+            exec("ALTER TABLE " + table + " ADD COLUMN " + columnDefinition(a));
+            return;
+        }
+        Column first = new Column(
+                a.num(),
+                a.name(),
+                a.type(),
+                a.collation(),
+                a.notNull(),
+                literal(a.missing()) + "::" + a.type(),
+                null,
+                null,
+                null,
+                a.local(),
+                null);
+        exec("ALTER TABLE " + table + " ADD COLUMN " + columnDefinition(first));
+        exec("ALTER TABLE " + table + " ALTER COLUMN " + quote(a.name())
+                + (a.defaultExpr() == null ? " DROP DEFAULT" : " SET DEFAULT " + a.defaultExpr()));
     }
 
     private void constraints(String table, TableState after, List<Constraint> before, List<Constraint> now)
@@ -651,7 +696,8 @@ final class DdlApplier {
                             null,
                             null,
                             null,
-                            true));
+                            true,
+                            null));
                 }
             }
         }
@@ -689,6 +735,23 @@ final class DdlApplier {
             rs.next();
             return rs.getBoolean(1);
         }
+    }
+
+    /** Runs {@code sql}; if it fails, runs {@code otherwise} instead (a savepoint keeps the transaction usable). */
+    private void execOr(String sql, String otherwise) throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            st.execute("SAVEPOINT recall_ddl");
+            try {
+                st.execute(sql);
+                st.execute("RELEASE SAVEPOINT recall_ddl");
+                counters.statements++;
+                return;
+            } catch (SQLException e) {
+                log.warn("{} failed ({}); using {}", sql, e.getMessage(), otherwise);
+                st.execute("ROLLBACK TO SAVEPOINT recall_ddl");
+            }
+        }
+        exec(otherwise);
     }
 
     private void exec(String sql) throws SQLException {

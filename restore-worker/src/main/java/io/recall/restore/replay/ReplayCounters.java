@@ -10,6 +10,8 @@ final class ReplayCounters {
     long flushes;
     long commits;
     long rewrites;
+    long schemaChanges;
+    long approximateRepairs;
     /** Time spent in flushes and commits: waiting for the target. */
     long writeNanos;
 }

@@ -272,7 +272,9 @@ public final class ReplayEngine {
                 counters.statements,
                 counters.commits,
                 Duration.ofNanos(System.nanoTime() - started),
-                Duration.ofNanos(counters.writeNanos));
+                Duration.ofNanos(counters.writeNanos),
+                counters.schemaChanges,
+                counters.approximateRepairs);
         log.info(
                 "replayed {} transactions ({} changes) in {} ms ({} ms writing): {} rows copied, {} updated, {} deleted,"
                         + " {} rewritten after a unique-index collision, {} truncates, {} statements, {} commits, {}"

@@ -18,6 +18,9 @@ import java.util.Optional;
  * @param elapsed the whole run
  * @param writing the part of {@code elapsed} spent writing to the target (flushes and commits); the rest is reading
  *     the stream and collapsing changes
+ * @param schemaChanges recorded schema changes (DDL records) applied
+ * @param approximateRepairs tables or columns the target lacked and replay made from the stream's own description
+ *     ({@link StreamSchema}); non-zero only across a schema change the fallback capture saw approximately
  */
 public record ReplayResult(
         Optional<CommitHeader> restoredTo,
@@ -30,7 +33,9 @@ public record ReplayResult(
         long statements,
         long commits,
         Duration elapsed,
-        Duration writing) {
+        Duration writing,
+        long schemaChanges,
+        long approximateRepairs) {
 
     /** Source row changes applied per second of this run. */
     public double changesPerSecond() {

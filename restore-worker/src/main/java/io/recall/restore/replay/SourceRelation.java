@@ -11,10 +11,17 @@ import java.util.Objects;
  */
 public final class SourceRelation {
 
-    /** A sent column; {@code key} marks replica-identity key columns (every column under REPLICA IDENTITY FULL). */
-    public record Column(String name, int typeOid, boolean key) {
+    /**
+     * A sent column; {@code key} marks replica-identity key columns (every column under REPLICA IDENTITY FULL).
+     * {@code typeName} is the schema-qualified name pgoutput gave a type that is not built in (null otherwise).
+     */
+    public record Column(String name, int typeOid, int typeModifier, String typeName, boolean key) {
         public Column {
             Objects.requireNonNull(name, "name");
+        }
+
+        public Column(String name, int typeOid, boolean key) {
+            this(name, typeOid, -1, null, key);
         }
     }
 

@@ -84,6 +84,17 @@ final class TargetTable {
      */
     static TargetTable load(Connection connection, SourceRelation relation, ReplayCounters counters)
             throws SQLException {
+        return load(connection, relation, counters, true);
+    }
+
+    /**
+     * @param approximateSchema whether a table or columns the stream has and the target lacks may be made from the
+     *     stream's own description ({@link StreamSchema}): only the fallback DDL capture leaves them out, and the
+     *     window is approximate there
+     */
+    private static TargetTable load(
+            Connection connection, SourceRelation relation, ReplayCounters counters, boolean approximateSchema)
+            throws SQLException {
         long oid;
         char kind;
         boolean rowSecurity;
@@ -94,8 +105,13 @@ final class TargetTable {
             ps.setString(2, relation.table());
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
-                    throw new ReplayStreamException(
-                            "table " + relation.displayName() + " from the stream does not exist in the target");
+                    if (!approximateSchema) {
+                        throw new ReplayStreamException(
+                                "table " + relation.displayName() + " from the stream does not exist in the target");
+                    }
+                    StreamSchema.createTable(connection, relation);
+                    counters.approximateRepairs++;
+                    return load(connection, relation, counters, false);
                 }
                 oid = rs.getLong(1);
                 kind = rs.getString(2).charAt(0);
@@ -122,6 +138,11 @@ final class TargetTable {
         List<Integer> identityAlways = new ArrayList<>();
         for (int i = 0; i < cols.size(); i++) {
             String[] a = attributes.get(cols.get(i).name());
+            if (a == null && approximateSchema) {
+                StreamSchema.addColumns(connection, relation, attributes.keySet());
+                counters.approximateRepairs++;
+                return load(connection, relation, counters, false);
+            }
             if (a == null) {
                 throw new ReplayStreamException("column " + cols.get(i).name() + " of " + relation.displayName()
                         + " is in the stream but not in the target table");

@@ -174,7 +174,8 @@ public final class TransactionReader {
         }
         List<SourceRelation.Column> columns = new ArrayList<>(def.getColumns().size());
         for (ColumnDef c : def.getColumns()) {
-            columns.add(new SourceRelation.Column(c.getName(), c.getTypeOid(), c.getKey()));
+            columns.add(new SourceRelation.Column(
+                    c.getName(), c.getTypeOid(), c.getTypeModifier(), c.getTypeName(), c.getKey()));
         }
         String identity = def.getReplicaIdentity();
         if (identity == null || identity.length() != 1) {

@@ -4,39 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.recall.common.Lsn;
-import io.recall.common.backup.BaseBackupManifest;
-import io.recall.common.pg.ClientTools;
-import io.recall.common.pg.ConnectionString;
-import io.recall.common.storage.BlobStore;
-import io.recall.common.storage.BlobStores;
-import io.recall.common.storage.StorageSettings;
-import io.recall.restore.base.BaseRestorer;
 import io.recall.schemas.catalog.CaptureState;
 import io.recall.schemas.catalog.DdlCaptureMode;
 import io.recall.schemas.catalog.GapDetected;
 import io.recall.schemas.catalog.SchemaChanged;
 import io.recall.schemas.catalog.SourceStatusReport;
-import io.recall.schemas.change.Heartbeat;
-import io.recall.schemas.change.TransactionChunk;
 import io.recall.schemas.source.TablePatternSpec;
 import io.recall.testsupport.PgVersion;
 import io.recall.testsupport.PostgresCluster;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -66,12 +48,8 @@ abstract class DdlReplayTest {
     private PostgresCluster pg;
     private CaptureHarness harness;
     private CaptureHarness.Source source;
-    private BlobStore store;
-    private BaseRestorer restorer;
-    private final List<Checkpoint> checkpoints = new ArrayList<>();
-
-    /** The source right after one step committed. */
-    private record Checkpoint(String name, Lsn wal, String schema, Map<String, String> data) {}
+    private DdlFixture fixture;
+    private final List<DdlFixture.Checkpoint> checkpoints = new ArrayList<>();
 
     DdlReplayTest(PgVersion version) {
         this.version = version;
@@ -149,8 +127,7 @@ abstract class DdlReplayTest {
         harness.startWorker("ddl-it");
         source = harness.createSource(pg, SETUP);
         pg.execute(source.db(), "ALTER ROLE " + source.user() + " SUPERUSER");
-        store = BlobStores.open(StorageSettings.local(harness.storage));
-        restorer = new BaseRestorer(store, new ClientTools(null), Files.createTempDirectory("recall-ddl-work"), 2);
+        fixture = new DdlFixture(pg, harness, source);
         harness.publish(
                 source,
                 List.of("public.items", "public.old_stuff", "public.doomed", "public.measures"),
@@ -158,16 +135,11 @@ abstract class DdlReplayTest {
                 1,
                 null);
         harness.awaitState(source, CaptureState.STREAMING);
-        awaitBackups(1);
-        checkpoints.add(checkpoint("start"));
+        fixture.awaitBackups(1);
+        checkpoints.add(fixture.checkpoint("start"));
         for (Step step : STEPS) {
-            try (Connection c = connectAsSource();
-                    Statement st = c.createStatement()) {
-                for (String tx : step.transactions()) {
-                    st.execute(tx);
-                }
-            }
-            checkpoints.add(checkpoint(step.name()));
+            fixture.run(step.transactions());
+            checkpoints.add(fixture.checkpoint(step.name()));
         }
         harness.awaitDurable(source, source.currentWal());
     }
@@ -177,8 +149,8 @@ abstract class DdlReplayTest {
         if (harness != null) {
             harness.close();
         }
-        if (store != null) {
-            store.close();
+        if (fixture != null) {
+            fixture.close();
         }
     }
 
@@ -197,43 +169,9 @@ abstract class DdlReplayTest {
     @Test
     @Order(2)
     void everyCheckpointRestoresToTheSourceSchemaAndData() throws Exception {
-        List<TransactionChunk> stream = harness.chunks(source);
-        List<BaseBackupManifest> backups = BaseBackupManifest.listCompleted(store, source.id());
-        BaseBackupManifest backup = backups.get(0);
-        Heartbeat hb = harness.awaitDurable(source, checkpoints.getLast().wal());
-        RecoveryWindow window = new RecoveryWindow(
-                backup.consistentPoint(),
-                backup.snapshotTime(),
-                new Lsn(hb.getWalEnd()),
-                hb.getServerTime(),
-                List.of());
-        List<String> differences = new ArrayList<>();
-        for (Checkpoint cp : checkpoints) {
-            Cutoff cutoff = CutoffResolver.resolve(
-                    new RestoreTarget.AtRestorePoint(cp.name(), cp.wal()),
-                    window,
-                    TransactionReader.headers(stream.iterator()));
-            String db = pg.createDatabase("ddlrestored");
-            try (BaseRestorer.RestoredBase base = restorer.restore(backup, target(db), false);
-                    Connection c = pg.connect(db)) {
-                new ReplayEngine(c, ReplaySettings.defaults())
-                        .replay(stream.iterator(), base.consistentPoint(), cutoff);
-                base.completeAfterReplay();
-                ReplayEngine.completeSchemaChanges(c);
-                ReplayEngine.dropProgress(c);
-                c.setAutoCommit(true);
-                String schema = schema(db);
-                Map<String, String> data = data(c);
-                if (!schema.equals(cp.schema())) {
-                    differences.add(cp.name() + ": schema differs:\n" + diff(cp.schema(), schema));
-                }
-                if (!data.equals(cp.data())) {
-                    differences.add(cp.name() + ": data differs: source " + cp.data() + "\n restored " + data);
-                }
-            }
-            log.info("checkpoint {} restored and compared", cp.name());
-        }
-        assertThat(differences).as("restores that differ from the source").isEmpty();
+        assertThat(fixture.restoreAndCompare(checkpoints))
+                .as("restores that differ from the source")
+                .isEmpty();
     }
 
     @Test
@@ -266,14 +204,12 @@ abstract class DdlReplayTest {
     @Test
     @Order(4)
     void aFailureInsideTheTriggerNeverFailsTheUsersDdlButMarksAGapAndTakesABaseBackup() throws Exception {
-        int backupsBefore = BaseBackupManifest.listCompleted(store, source.id()).size();
+        int backupsBefore = fixture.backups().size();
         pg.execute(source.db(), "DROP TABLE _recall.ddl_state");
         Lsn before = source.currentWal();
-        try (Connection c = connectAsSource();
-                Statement st = c.createStatement()) {
-            st.execute("ALTER TABLE items ADD COLUMN after_failure int DEFAULT 1");
-            st.execute("INSERT INTO items (id, quantity) VALUES (2001, 1)");
-        }
+        fixture.run(
+                "ALTER TABLE items ADD COLUMN after_failure int DEFAULT 1",
+                "INSERT INTO items (id, quantity) VALUES (2001, 1)");
         await().atMost(90, TimeUnit.SECONDS)
                 .pollInterval(Duration.ofMillis(300))
                 .untilAsserted(() -> {
@@ -286,8 +222,7 @@ abstract class DdlReplayTest {
                             .singleElement()
                             .satisfies(g -> assertThat(Long.compareUnsigned(g.getFromLsn(), before.value()))
                                     .isGreaterThan(0));
-                    assertThat(BaseBackupManifest.listCompleted(store, source.id()))
-                            .hasSizeGreaterThan(backupsBefore);
+                    assertThat(fixture.backups()).hasSizeGreaterThan(backupsBefore);
                 });
         try (Connection c = pg.connect(source.db());
                 Statement st = c.createStatement();
@@ -295,108 +230,5 @@ abstract class DdlReplayTest {
             rs.next();
             assertThat(rs.getLong(1)).as("the user's DDL took effect").isPositive();
         }
-    }
-
-    // ---- helpers
-
-    private Connection connectAsSource() throws SQLException {
-        Connection c = pg.connect(source.db());
-        try (Statement st = c.createStatement()) {
-            st.execute("SET ROLE " + source.user());
-        }
-        return c;
-    }
-
-    private Checkpoint checkpoint(String name) throws Exception {
-        try (Connection c = pg.connect(source.db());
-                Statement st = c.createStatement()) {
-            Map<String, String> data = data(c);
-            String schema = schema(source.db());
-            try (ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
-                rs.next();
-                return new Checkpoint(name, Lsn.parse(rs.getString(1)), schema, data);
-            }
-        }
-    }
-
-    /** Every user table's rows, ordered under "C" so the target's locale cannot change the order, hashed. */
-    private static Map<String, String> data(Connection c) throws SQLException {
-        List<String> tables = new ArrayList<>();
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
-                        + " WHERE schemaname NOT IN ('pg_catalog', 'information_schema', '_recall') ORDER BY 1")) {
-            while (rs.next()) {
-                tables.add(rs.getString(1));
-            }
-        }
-        Map<String, String> out = new TreeMap<>();
-        for (String t : tables) {
-            try (Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery("SELECT count(*) || ':' || coalesce(md5(string_agg(x.t::text, E'\\n'"
-                            + " ORDER BY x.t::text COLLATE \"C\")), '') FROM " + t + " x(t)")) {
-                rs.next();
-                out.put(t, rs.getString(1));
-            }
-        }
-        return out;
-    }
-
-    /** {@code pg_dump --schema-only} without what legitimately differs: owners, Recall's own objects, comments. */
-    private String schema(String db) throws IOException, InterruptedException {
-        String bin = new ClientTools(null).find("pg_dump").orElseThrow().path().toString();
-        ProcessBuilder pb = new ProcessBuilder(
-                bin,
-                "--schema-only",
-                "--no-owner",
-                "--no-privileges",
-                "--no-publications",
-                "--no-subscriptions",
-                "--exclude-schema=_recall",
-                "--dbname=" + pg.connectionUri(pg.superuser(), pg.superuserPassword(), db) + "?sslmode=disable");
-        pb.redirectErrorStream(true);
-        Process p = pb.start();
-        String out;
-        try (InputStream in = p.getInputStream()) {
-            ByteArrayOutputStream buf = new ByteArrayOutputStream();
-            in.transferTo(buf);
-            out = buf.toString(StandardCharsets.UTF_8);
-        }
-        assertThat(p.waitFor()).as("pg_dump: %s", out).isZero();
-        return out.lines()
-                .filter(l -> !l.isBlank() && !l.startsWith("--") && !l.startsWith("SET ") && !l.startsWith("SELECT "))
-                // pg_dump 15.14+ fences its output with \\restrict/\\unrestrict and a random key
-                .filter(l -> !l.startsWith("\\restrict") && !l.startsWith("\\unrestrict"))
-                // Recall's own event triggers are on the source only; restores leave them out on purpose
-                .filter(l -> !l.contains("EVENT TRIGGER recall_ddl_") && !l.contains("FUNCTION _recall."))
-                .collect(Collectors.joining("\n"));
-    }
-
-    private static String diff(String expected, String actual) {
-        List<String> a = expected.lines().toList();
-        List<String> b = actual.lines().toList();
-        StringBuilder out = new StringBuilder();
-        for (String l : a) {
-            if (!b.contains(l)) {
-                out.append("  - ").append(l).append('\n');
-            }
-        }
-        for (String l : b) {
-            if (!a.contains(l)) {
-                out.append("  + ").append(l).append('\n');
-            }
-        }
-        return out.length() == 0 ? "  (same lines, different order)\n" : out.toString();
-    }
-
-    private ConnectionString target(String db) {
-        return ConnectionString.parse(
-                pg.connectionUri(pg.superuser(), pg.superuserPassword(), db) + "?sslmode=disable");
-    }
-
-    private void awaitBackups(int n) {
-        await().atMost(Duration.ofSeconds(120))
-                .pollInterval(Duration.ofMillis(300))
-                .until(() ->
-                        BaseBackupManifest.listCompleted(store, source.id()).size() >= n);
     }
 }

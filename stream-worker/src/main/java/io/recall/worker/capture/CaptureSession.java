@@ -7,6 +7,7 @@ import io.recall.common.ddl.DdlRecord;
 import io.recall.common.pg.SqlIdentifiers;
 import io.recall.common.storage.BlobNotFoundException;
 import io.recall.common.storage.BlobStore;
+import io.recall.schemas.catalog.ApproximateRange;
 import io.recall.schemas.catalog.BaseBackupCompleted;
 import io.recall.schemas.catalog.BaseBackupFailed;
 import io.recall.schemas.catalog.CaptureState;
@@ -82,6 +83,7 @@ final class CaptureSession implements Runnable {
     private volatile String handledRequest;
     private volatile Thread backupThread;
     private volatile DdlCaptureMode ddlMode;
+    private volatile FallbackSchema fallback;
     // the publication's tables as the source has them now (DDL capture adds new ones), in display form
     private volatile List<String> capturedTables = List.of();
 
@@ -186,6 +188,16 @@ final class CaptureSession implements Runnable {
             int versionNum = Integer.parseInt(single(sql, "SHOW server_version_num"));
             String version = single(sql, "SHOW server_version");
             ddlMode = setUpDdlCapture(sql, versionNum);
+            fallback = null;
+            if ("FALLBACK".equals(ddlMode.getMode())) {
+                FallbackSchema f = new FallbackSchema(
+                        store,
+                        "sources/" + spec.id() + "/capture-relations.json",
+                        spec.publicationName(),
+                        spec.tablePatterns());
+                f.load();
+                fallback = f;
+            }
             ensurePublication(sql);
             capturedTables = publishedTables(sql);
             SlotRow slot = slot(sql);
@@ -311,12 +323,14 @@ final class CaptureSession implements Runnable {
         try {
             if (!DdlCapture.canInstall(sql)) {
                 return new DdlCaptureMode(
-                        "NONE",
+                        "FALLBACK",
                         null,
-                        "the role " + spec.connection().user() + " is not a superuser,"
-                                + " which event triggers need on PostgreSQL 13-17: schema changes are not captured, so a restore"
-                                + " across one fails or misses it. Take a base backup after each migration, or register the"
-                                + " source with a superuser role");
+                        "the role " + spec.connection().user() + " is not a"
+                                + " superuser, which event triggers need on PostgreSQL 13-17: column changes are derived from the"
+                                + " stream and new or dropped tables found by polling the catalog; changes that cannot be"
+                                + " rebuilt exactly mark the window approximate until a new base backup, which follows"
+                                + " automatically (see the README). Register the source with a superuser role for exact"
+                                + " capture of every change");
             }
             DdlCapture.install(sql, spec.publicationName(), spec.tablePatterns());
             String transport = DdlCapture.transport(versionNum);
@@ -470,6 +484,11 @@ final class CaptureSession implements Runnable {
             ReplicationSlotInfo info = createSlot(sql, replication, spec.slotName(), false);
             consistent = new Lsn(info.getConsistentPoint().asLong());
             Instant snapshotTime = serverNow(sql);
+            FallbackSchema tracker = fallback;
+            if (tracker != null) {
+                // the captured tables are locked: their definitions now are the ones at the consistent point
+                tracker.initialise(sql, tracker.publishedOids(sql), true);
+            }
             log.info(
                     "created slot {} at consistent point {} (snapshot {})",
                     spec.slotName(),
@@ -754,6 +773,19 @@ final class CaptureSession implements Runnable {
         report(CaptureState.STREAMING, null);
         TransactionAssembler assembler =
                 new TransactionAssembler(spec.id(), spec.epoch(), settings.maxChunkBytes(), this::send);
+        FallbackSchema fallbackSchema = fallback;
+        if (fallbackSchema != null) {
+            fallbackSchema.initialise(sql, fallbackSchema.publishedOids(sql), false);
+            assembler.relationHook((def, commitLsn) -> {
+                try {
+                    return fallbackSchema.onRelation(sql, def, commitLsn);
+                } catch (SQLException e) {
+                    throw new IllegalStateException(
+                            "reading the catalog for a schema change failed: " + e.getMessage(), e);
+                }
+            });
+        }
+        long nextPoll = System.nanoTime();
         Lsn confirmed = start;
         long nextStatus = 0;
         long nextSequences = System.nanoTime();
@@ -787,6 +819,14 @@ final class CaptureSession implements Runnable {
                 }
                 maybeStartOnlineBackup(version, versionNum);
                 long now = System.nanoTime();
+                if (fallbackSchema != null && now >= nextPoll && !assembler.inTransaction()) {
+                    FallbackSchema.PollResult polled = fallbackSchema.poll(sql, clock.instant());
+                    polled.events().forEach(this::publishCatalog);
+                    if (polled.needsBackup()) {
+                        requestBaseBackup("ddl-poll-" + Lsn.parse(single(sql, "SELECT pg_current_wal_lsn()::text")));
+                    }
+                    nextPoll = now + settings.catalogPollInterval().toNanos();
+                }
                 if (now >= nextSequences && !assembler.inTransaction()) {
                     sendSequences(sql);
                     nextSequences = now + settings.sequenceInterval().toNanos();
@@ -873,6 +913,16 @@ final class CaptureSession implements Runnable {
             }
             try {
                 DdlRecord r = DdlRecord.parse(content);
+                if (r.approximate() != null) {
+                    out.add(new ApproximateRange(
+                            chunk.getCommitLsn(),
+                            null,
+                            r.tag() + " of "
+                                    + r.objects().stream()
+                                            .map(DdlRecord.DdlObject::identity)
+                                            .toList() + ": " + r.approximate()));
+                }
+                out.add(r);
                 out.add(SchemaChanged.newBuilder()
                         .setCommitLsn(chunk.getCommitLsn())
                         .setCommitTime(chunk.getCommitTime())
@@ -882,7 +932,7 @@ final class CaptureSession implements Runnable {
                         .setObjects(r.objects().stream()
                                 .map(o -> new SchemaObjectChange(o.type(), o.identity(), o.action(), o.replayable()))
                                 .toList())
-                        .setApproximate(false)
+                        .setApproximate(r.approximate() != null)
                         .build());
             } catch (IllegalArgumentException ex) {
                 log.warn("unreadable DDL record at {}: {}", new Lsn(chunk.getCommitLsn()), ex.getMessage());
@@ -901,12 +951,23 @@ final class CaptureSession implements Runnable {
 
     /** Runs once the chunk carrying it is durable in Kafka. */
     private void schemaEvent(Object event) {
-        if (event instanceof DdlGap gap) {
-            gap(new Lsn(gap.commitLsn()), gap.reason());
-            // a new base backup starts a window that needs no schema change from before it
-            requestBaseBackup("ddl-gap-" + new Lsn(gap.commitLsn()));
-        } else {
-            publishCatalog(event);
+        switch (event) {
+            case DdlGap gap -> {
+                gap(new Lsn(gap.commitLsn()), gap.reason());
+                // a new base backup starts a window that needs no schema change from before it
+                requestBaseBackup("ddl-gap-" + new Lsn(gap.commitLsn()));
+            }
+            case DdlRecord record -> {
+                FallbackSchema tracker = fallback;
+                if (tracker != null) {
+                    tracker.acknowledged(record);
+                }
+            }
+            case ApproximateRange range -> {
+                publishCatalog(range);
+                requestBaseBackup("ddl-fallback-" + new Lsn(range.getFromLsn()));
+            }
+            default -> publishCatalog(event);
         }
     }
 

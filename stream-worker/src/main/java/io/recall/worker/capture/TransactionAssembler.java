@@ -82,6 +82,18 @@ final class TransactionAssembler {
         this.sink = sink;
     }
 
+    /** Sees every Relation message that arrives inside a transaction; returns DDL records to put in before it. */
+    @FunctionalInterface
+    interface RelationHook {
+        List<byte[]> onRelation(RelationDef def, long commitLsn);
+    }
+
+    private RelationHook relationHook;
+
+    void relationHook(RelationHook hook) {
+        this.relationHook = hook;
+    }
+
     boolean inTransaction() {
         return begin != null;
     }
@@ -104,7 +116,23 @@ final class TransactionAssembler {
                 flush(true, c.endLsn());
                 begin = null;
             }
-            case Relation r -> relations.put(r.relationId(), toRelationDef(r));
+            case Relation r -> {
+                RelationDef def = toRelationDef(r);
+                relations.put(r.relationId(), def);
+                if (relationHook != null && begin != null) {
+                    // derived schema changes go before the transaction's first change under the new definition
+                    for (byte[] content :
+                            relationHook.onRelation(def, begin.finalLsn().value())) {
+                        RowChange change = RowChange.newBuilder()
+                                .setOp(Op.MESSAGE)
+                                .setRelationId(0)
+                                .setMessagePrefix(DdlCapture.DDL_PREFIX)
+                                .setMessageContent(ByteBuffer.wrap(content))
+                                .build();
+                        append(change, CHANGE_OVERHEAD + DdlCapture.DDL_PREFIX.length() + content.length, List.of());
+                    }
+                }
+            }
             case TypeInfo t -> typeNames.put(t.typeOid(), t.schema() + "." + t.name());
             case Origin o -> {
                 // replication origin of changes that were themselves replicated here: nothing to keep

@@ -40,7 +40,9 @@ public record WorkerProperties(
      * @param dumpLockTimeout how long pg_dump waits for a table lock; a TRUNCATE or DDL queued on a captured table
      *     while a backup starts can stall it (see TableLockGuard), and the backup is then retried
      * @param ddlCapture {@code auto}: install Recall's DDL event triggers where the role is a superuser; {@code off}:
-     *     never install them (schema changes are then not captured)
+     *     never install them; where they cannot be installed the fallback capture derives schema changes from the
+     *     stream and the catalog (see FallbackSchema)
+     * @param catalogPollInterval how often the fallback capture looks for new and dropped tables
      */
     public record Capture(
             @DefaultValue("true") boolean enabled,
@@ -52,7 +54,8 @@ public record WorkerProperties(
             @NotNull @DefaultValue("5m") Duration slotCreationTimeout,
             @Min(1) @DefaultValue("4") int maxConcurrentBaseBackups,
             @NotNull @DefaultValue("30s") Duration dumpLockTimeout,
-            @NotNull @DefaultValue("auto") DdlCaptureSetting ddlCapture) {}
+            @NotNull @DefaultValue("auto") DdlCaptureSetting ddlCapture,
+            @NotNull @DefaultValue("30s") Duration catalogPollInterval) {}
 
     /** Whether capture installs Recall's DDL event triggers on sources that allow it. */
     public enum DdlCaptureSetting {

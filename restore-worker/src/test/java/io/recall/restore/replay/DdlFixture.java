@@ -1,0 +1,216 @@
+package io.recall.restore.replay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.recall.common.Lsn;
+import io.recall.common.backup.BaseBackupManifest;
+import io.recall.common.pg.ClientTools;
+import io.recall.common.pg.ConnectionString;
+import io.recall.common.storage.BlobStore;
+import io.recall.common.storage.BlobStores;
+import io.recall.common.storage.StorageSettings;
+import io.recall.restore.base.BaseRestorer;
+import io.recall.schemas.change.Heartbeat;
+import io.recall.schemas.change.TransactionChunk;
+import io.recall.testsupport.PostgresCluster;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * A captured source for schema-change tests, and how they compare a restore with the source: the schema as
+ * {@code pg_dump --schema-only} prints it (normalised: owners, Recall's own objects and pg_dump's session lines left
+ * out) and every user table's rows in "C" order, hashed.
+ */
+final class DdlFixture implements AutoCloseable {
+
+    /** The source right after one step committed. */
+    record Checkpoint(String name, Lsn wal, String schema, Map<String, String> data) {}
+
+    final PostgresCluster pg;
+    final CaptureHarness harness;
+    final CaptureHarness.Source source;
+    final BlobStore store;
+    final BaseRestorer restorer;
+
+    DdlFixture(PostgresCluster pg, CaptureHarness harness, CaptureHarness.Source source) throws IOException {
+        this.pg = pg;
+        this.harness = harness;
+        this.source = source;
+        this.store = BlobStores.open(StorageSettings.local(harness.storage));
+        this.restorer = new BaseRestorer(store, new ClientTools(null), Files.createTempDirectory("recall-ddl-work"), 2);
+    }
+
+    /** Runs each string as one statement (or a BEGIN ... COMMIT block) as the source's own role. */
+    void run(String... transactions) throws SQLException {
+        try (Connection c = pg.connect(source.db());
+                Statement st = c.createStatement()) {
+            st.execute("SET ROLE " + source.user());
+            for (String tx : transactions) {
+                st.execute(tx);
+            }
+        }
+    }
+
+    Checkpoint checkpoint(String name) throws Exception {
+        try (Connection c = pg.connect(source.db());
+                Statement st = c.createStatement()) {
+            Map<String, String> data = data(c);
+            String schema = schema(source.db());
+            try (ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+                rs.next();
+                return new Checkpoint(name, Lsn.parse(rs.getString(1)), schema, data);
+            }
+        }
+    }
+
+    List<BaseBackupManifest> backups() {
+        return BaseBackupManifest.listCompleted(store, source.id());
+    }
+
+    void awaitBackups(int n) {
+        await().atMost(Duration.ofSeconds(120))
+                .pollInterval(Duration.ofMillis(300))
+                .until(() -> backups().size() >= n);
+    }
+
+    /**
+     * Restores each checkpoint from the newest base backup at or before it (base restore, replay, what comes after
+     * replay) and returns how each restore differs from the source at that point; empty when all are equal.
+     */
+    List<String> restoreAndCompare(List<Checkpoint> checkpoints) throws Exception {
+        List<TransactionChunk> stream = harness.chunks(source);
+        List<BaseBackupManifest> backups = backups();
+        BaseBackupManifest oldest = backups.get(0);
+        Heartbeat hb = harness.awaitDurable(source, checkpoints.getLast().wal());
+        RecoveryWindow window = new RecoveryWindow(
+                oldest.consistentPoint(),
+                oldest.snapshotTime(),
+                new Lsn(hb.getWalEnd()),
+                hb.getServerTime(),
+                List.of());
+        List<String> differences = new ArrayList<>();
+        for (Checkpoint cp : checkpoints) {
+            Cutoff cutoff = CutoffResolver.resolve(
+                    new RestoreTarget.AtRestorePoint(cp.name(), cp.wal()),
+                    window,
+                    TransactionReader.headers(stream.iterator()));
+            BaseBackupManifest backup = CutoffResolver.chooseBaseBackup(cutoff, backups, List.of());
+            String db = pg.createDatabase("ddlrestored");
+            try (BaseRestorer.RestoredBase base = restorer.restore(backup, target(db), false);
+                    Connection c = pg.connect(db)) {
+                ReplayResult result = new ReplayEngine(c, ReplaySettings.defaults())
+                        .replay(stream.iterator(), base.consistentPoint(), cutoff);
+                if (result.approximateRepairs() > 0) {
+                    differences.add(cp.name() + ": replay made " + result.approximateRepairs()
+                            + " tables or columns from the stream's description (a schema change was missed)");
+                }
+                base.completeAfterReplay();
+                ReplayEngine.completeSchemaChanges(c);
+                ReplayEngine.dropProgress(c);
+                c.setAutoCommit(true);
+                String schema = schema(db);
+                Map<String, String> data = data(c);
+                if (!schema.equals(cp.schema())) {
+                    differences.add(cp.name() + ": schema differs:\n" + diff(cp.schema(), schema));
+                }
+                if (!data.equals(cp.data())) {
+                    differences.add(cp.name() + ": data differs: source " + cp.data() + "\n restored " + data);
+                }
+            }
+        }
+        return differences;
+    }
+
+    /** Every user table's rows, ordered under "C" so the target's locale cannot change the order, hashed. */
+    static Map<String, String> data(Connection c) throws SQLException {
+        List<String> tables = new ArrayList<>();
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
+                        + " WHERE schemaname NOT IN ('pg_catalog', 'information_schema', '_recall') ORDER BY 1")) {
+            while (rs.next()) {
+                tables.add(rs.getString(1));
+            }
+        }
+        Map<String, String> out = new TreeMap<>();
+        for (String t : tables) {
+            try (Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT count(*) || ':' || coalesce(md5(string_agg(x.t::text, E'\\n'"
+                            + " ORDER BY x.t::text COLLATE \"C\")), '') FROM " + t + " x(t)")) {
+                rs.next();
+                out.put(t, rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    /** {@code pg_dump --schema-only} without what legitimately differs: owners, Recall's own objects, comments. */
+    String schema(String db) throws IOException, InterruptedException {
+        String bin = new ClientTools(null).find("pg_dump").orElseThrow().path().toString();
+        ProcessBuilder pb = new ProcessBuilder(
+                bin,
+                "--schema-only",
+                "--no-owner",
+                "--no-privileges",
+                "--no-publications",
+                "--no-subscriptions",
+                "--exclude-schema=_recall",
+                "--dbname=" + pg.connectionUri(pg.superuser(), pg.superuserPassword(), db) + "?sslmode=disable");
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out;
+        try (InputStream in = p.getInputStream()) {
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            in.transferTo(buf);
+            out = buf.toString(StandardCharsets.UTF_8);
+        }
+        assertThat(p.waitFor()).as("pg_dump: %s", out).isZero();
+        return out.lines()
+                .filter(l -> !l.isBlank() && !l.startsWith("--") && !l.startsWith("SET ") && !l.startsWith("SELECT "))
+                // pg_dump 15.14+ fences its output with restrict/unrestrict meta-commands and a random key
+                .filter(l -> !l.startsWith("\\restrict") && !l.startsWith("\\unrestrict"))
+                // Recall's own event triggers are on the source only; restores leave them out on purpose
+                .filter(l -> !l.contains("EVENT TRIGGER recall_ddl_") && !l.contains("FUNCTION _recall."))
+                .collect(Collectors.joining("\n"));
+    }
+
+    private static String diff(String expected, String actual) {
+        List<String> a = expected.lines().toList();
+        List<String> b = actual.lines().toList();
+        StringBuilder out = new StringBuilder();
+        for (String l : a) {
+            if (!b.contains(l)) {
+                out.append("  - ").append(l).append('\n');
+            }
+        }
+        for (String l : b) {
+            if (!a.contains(l)) {
+                out.append("  + ").append(l).append('\n');
+            }
+        }
+        return out.length() == 0 ? "  (same lines, different order)\n" : out.toString();
+    }
+
+    private ConnectionString target(String db) {
+        return ConnectionString.parse(
+                pg.connectionUri(pg.superuser(), pg.superuserPassword(), db) + "?sslmode=disable");
+    }
+
+    @Override
+    public void close() {
+        store.close();
+    }
+}
