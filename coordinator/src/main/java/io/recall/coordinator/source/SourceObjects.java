@@ -76,6 +76,10 @@ class SourceObjects {
                 }
                 log.info("dropped publication {} on {}", publicationName, source.masked());
             }
+            // Recall's DDL capture (event triggers, schema _recall) goes when no Recall publication needs it any more
+            if (io.recall.common.ddl.DdlCapture.canInstall(c)) {
+                io.recall.common.ddl.DdlCapture.remove(c, publicationName);
+            }
             return new Removed(slot, publication);
         } catch (SQLException e) {
             if (e.getSQLState() != null
