@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Schema changes captured by Recall's event triggers (issue 6), restored on both sides of each: a workload that
  * interleaves data changes with ADD COLUMN (constant and volatile defaults), DROP COLUMN, ALTER COLUMN TYPE ... USING,
- * CREATE TABLE with rows in the same transaction, RENAME TABLE, DROP TABLE, CREATE INDEX, a new partition, a new
+ * CREATE TABLE with rows in the same transaction, a foreign key, a stable default evaluated once, RENAME TABLE, DROP TABLE, CREATE INDEX, a new partition, a new
  * schema with a serial table, and a column rename inside a transaction that also writes rows. After every step the
  * source's schema ({@code pg_dump --schema-only}, normalised) and data (per table, rows in "C" order, hashed) are
  * recorded; each checkpoint is restored through base restore + replay and must equal the source at that point.
@@ -88,6 +88,12 @@ abstract class DdlReplayTest {
                             + " NULL, created timestamptz DEFAULT now()); INSERT INTO fresh (note) SELECT 'n' || g FROM"
                             + " generate_series(1, 20) g; COMMIT",
                     "UPDATE fresh SET note = note || '!' WHERE id % 4 = 0"),
+            new Step(
+                    "foreign-key-and-stable-default",
+                    "ALTER TABLE fresh ADD COLUMN item int REFERENCES items (id)",
+                    "UPDATE fresh SET item = 2 WHERE id = 3",
+                    "ALTER TABLE items ADD COLUMN seen timestamptz DEFAULT now()",
+                    "UPDATE items SET qty = qty + 2 WHERE id = 4"),
             new Step(
                     "rename-table",
                     "ALTER TABLE old_stuff RENAME TO new_stuff",
