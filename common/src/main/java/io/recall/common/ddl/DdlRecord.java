@@ -21,6 +21,8 @@ import java.util.List;
  * @param objects in the order the command reported them (a sequence a table's column uses comes before the table)
  * @param notes what the trigger did about publications (a new table joining, or left out for lack of a key)
  * @param rewritten relations whose rows the command rewrote; their new rows follow as {@link RowsRecord}s
+ * @param dropped constraints, triggers, policies and rules the command dropped (with their table or column, or
+ *     on their own)
  * @param approximate set by the fallback capture (no event triggers) when it derived the change and cannot rebuild
  *     it exactly: why; null when exact
  */
@@ -33,7 +35,8 @@ public record DdlRecord(
         List<DdlObject> objects,
         List<Note> notes,
         List<RelName> rewritten,
-        String approximate) {
+        String approximate,
+        List<Dependent> dropped) {
 
     private static final ObjectMapper JSON =
             new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -42,7 +45,16 @@ public record DdlRecord(
         objects = objects == null ? List.of() : List.copyOf(objects);
         notes = notes == null ? List.of() : List.copyOf(notes);
         rewritten = rewritten == null ? List.of() : List.copyOf(rewritten);
+        dropped = dropped == null ? List.of() : List.copyOf(dropped);
     }
+
+    /**
+     * Something that hung off a table and went with a drop: a constraint, trigger, policy or rule.
+     *
+     * @param type as {@code pg_event_trigger_dropped_objects()} names it: table constraint, trigger, policy, rule
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Dependent(String type, String schema, String table, String name) {}
 
     /** The record as the JSON the trigger writes (the fallback capture writes its derived records this way). */
     public byte[] toJson() {

@@ -336,6 +336,7 @@ DECLARE
     prev jsonb;
     cat text;
     ordinal int;
+    deps jsonb := '[]';
 BEGIN
     IF current_setting('recall.ddl_busy', true) = 'on' THEN
         RETURN;
@@ -345,6 +346,13 @@ BEGIN
             RETURN;
         END IF;
         FOR r IN SELECT * FROM pg_event_trigger_dropped_objects() LOOP
+            -- objects that hang off a table (its constraints, triggers, policies, rules): a restore must not create
+            -- the ones of its base backup again after replay
+            IF r.object_type IN ('table constraint', 'trigger', 'policy', 'rule')
+               AND cardinality(r.address_names) = 3 THEN
+                deps := deps || jsonb_build_object('type', r.object_type, 'schema', r.address_names[1],
+                    'table', r.address_names[2], 'name', r.address_names[3]);
+            END IF;
             IF r.schema_name = '_recall' OR r.schema_name LIKE 'pg\_temp%' OR r.schema_name LIKE 'pg\_toast%'
                OR r.is_temporary OR r.object_type LIKE 'publication%' OR r.object_type = 'subscription' THEN
                 CONTINUE;
@@ -370,12 +378,12 @@ BEGIN
                     WHEN cat = 'pg_namespace' THEN jsonb_build_object('kind', 'schema', 'name', r.object_name) END),
                 'after', NULL);
         END LOOP;
-        IF jsonb_array_length(objs) > 0 THEN
+        IF jsonb_array_length(objs) > 0 OR jsonb_array_length(deps) > 0 THEN
             ordinal := coalesce(nullif(current_setting('recall.ddl_ordinal', true), '')::int, -1) + 1;
             PERFORM set_config('recall.ddl_ordinal', ordinal::text, true);
             PERFORM _recall.emit('recall.ddl', jsonb_build_object(
                 'version', 1, 'tag', tg_tag, 'ordinal', ordinal, 'objects', objs, 'notes', '[]'::jsonb,
-                'rewritten', '[]'::jsonb)::text);
+                'rewritten', '[]'::jsonb, 'dropped', deps)::text);
         END IF;
     EXCEPTION WHEN OTHERS THEN
         PERFORM _recall.record_failure(tg_tag, SQLERRM);

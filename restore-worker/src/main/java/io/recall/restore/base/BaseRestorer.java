@@ -208,12 +208,32 @@ public final class BaseRestorer {
          * security, policies, event triggers; refreshes materialized views. Call once, after the last replay.
          */
         public void completeAfterReplay() {
+            completeAfterReplay(entry -> false);
+        }
+
+        /**
+         * As {@link #completeAfterReplay()}, leaving out the entries {@code skip} accepts: ones that schema changes
+         * replayed after the base backup dropped (a foreign key of a dropped table or column, say). {@code skip} sees
+         * each entry's description as {@code pg_restore -l} prints it after the ids, e.g. {@code FK CONSTRAINT public
+         * orders orders_customer_fkey postgres}.
+         */
+        public void completeAfterReplay(java.util.function.Predicate<String> skip) {
             if (completed) {
                 throw new IllegalStateException("already completed");
             }
             if (afterEntries > 0) {
                 long started = System.nanoTime();
-                run(restoreCommand(afterList, dump, target), target);
+                Path list = afterList;
+                try {
+                    String kept = RestoreList.without(Files.readString(afterList), skip);
+                    if (!kept.equals(Files.readString(afterList))) {
+                        list = directory.resolve("after-replay-kept.list");
+                        Files.writeString(list, kept);
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                run(restoreCommand(list, dump, target), target);
                 log.info(
                         "created {} deferred entries (foreign keys, triggers, ...) in {} in {} ms",
                         afterEntries,

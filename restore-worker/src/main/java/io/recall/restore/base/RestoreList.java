@@ -67,6 +67,19 @@ record RestoreList(String beforeReplay, String afterReplay, int entriesBefore, i
         return new RestoreList(before.toString(), after.toString(), nBefore, nAfter);
     }
 
+    /** {@code list} with every selected entry that {@code skip} accepts commented out. */
+    static String without(String list, java.util.function.Predicate<String> skip) {
+        StringBuilder out = new StringBuilder();
+        for (String line : list.lines().toList()) {
+            var m = ENTRY.matcher(line);
+            if (m.matches() && !line.startsWith(";") && skip.test(m.group(1))) {
+                out.append(';');
+            }
+            out.append(line).append('\n');
+        }
+        return out.toString();
+    }
+
     private static boolean afterReplay(String entry) {
         for (String desc : AFTER_REPLAY) {
             if (entry.startsWith(desc)) {

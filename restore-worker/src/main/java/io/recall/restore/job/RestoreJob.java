@@ -529,8 +529,7 @@ final class RestoreJob implements Runnable {
                     events.running(
                             RestorePhase.VERIFYING,
                             "creating what the base restore held back (foreign keys, triggers, rules, policies)");
-                    base.completeAfterReplay();
-                    ReplayEngine.completeSchemaChanges(c);
+                    ReplayEngine.completeAfterReplay(c, base::completeAfterReplay);
                     List<String> expected = expectedTables(c, backup, selection);
                     ReplayEngine.dropProgress(c);
                     if (selection != null) {

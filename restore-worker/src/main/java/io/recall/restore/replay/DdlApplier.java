@@ -59,6 +59,9 @@ final class DdlApplier {
     static final String RENAMES = ReplayEngine.PROGRESS_SCHEMA + ".replay_renames";
     private static final String DEFERRED_TABLE = qualified(ReplayEngine.PROGRESS_SCHEMA, "replay_deferred");
     private static final String RENAMES_TABLE = qualified(ReplayEngine.PROGRESS_SCHEMA, "replay_renames");
+    static final String SKIPS = ReplayEngine.PROGRESS_SCHEMA + ".replay_skips";
+    private static final String SKIPS_TABLE = qualified(ReplayEngine.PROGRESS_SCHEMA, "replay_skips");
+    private static final List<String> POST_DATA_KINDS = List.of("FK CONSTRAINT", "TRIGGER", "POLICY", "RULE");
     private static final Pattern CREATE_INDEX = Pattern.compile("^CREATE (UNIQUE )?INDEX ");
 
     private final Connection connection;
@@ -77,10 +80,12 @@ final class DdlApplier {
                 + " NULL, table_name text NOT NULL, name text NOT NULL, def text NOT NULL)");
         st.execute("CREATE TABLE IF NOT EXISTS " + RENAMES_TABLE + " (old_schema text NOT NULL, old_name text NOT NULL,"
                 + " new_schema text, new_name text, PRIMARY KEY (old_schema, old_name))");
+        st.execute("CREATE TABLE IF NOT EXISTS " + SKIPS_TABLE + " (kind text NOT NULL, schema_name text NOT NULL,"
+                + " table_name text NOT NULL, name text NOT NULL, PRIMARY KEY (kind, schema_name, table_name, name))");
     }
 
     static List<String> bookkeepingTables() {
-        return List.of(DEFERRED_TABLE, RENAMES_TABLE);
+        return List.of(DEFERRED_TABLE, RENAMES_TABLE, SKIPS_TABLE);
     }
 
     /** Applies one message of Recall's DDL capture. */
@@ -108,6 +113,19 @@ final class DdlApplier {
         for (RelName r : record.rewritten()) {
             // refilled by the rows that follow; empty, its column types can change without a cast
             exec("TRUNCATE ONLY " + qualified(r.schema(), r.name()));
+        }
+        for (DdlRecord.Dependent d : record.dropped()) {
+            String kind = switch (d.type()) {
+                case "table constraint" -> "FK CONSTRAINT";
+                case "trigger" -> "TRIGGER";
+                case "policy" -> "POLICY";
+                default -> "RULE";
+            };
+            skipPostData(kind, d.schema(), d.table(), d.name());
+            if (kind.equals("FK CONSTRAINT")) {
+                deferredDelete("schema_name = " + literal(d.schema()) + " AND table_name = " + literal(d.table())
+                        + " AND name = " + literal(d.name()));
+            }
         }
         List<SequenceState> owned = new ArrayList<>();
         for (DdlObject o : record.objects()) {
@@ -154,6 +172,7 @@ final class DdlApplier {
         switch (before) {
             case TableState t -> {
                 exec("DROP TABLE IF EXISTS " + name + " CASCADE");
+                skipPostData("*", t.schema(), t.name(), "*");
                 renamed(t.schema(), t.name(), null, null);
                 deferredDelete("schema_name = " + literal(t.schema()) + " AND table_name = " + literal(t.name()));
             }
@@ -403,6 +422,7 @@ final class DdlApplier {
             Constraint a = cur.get(b.name());
             if (a == null || !a.def().equals(b.def()) || !a.type().equals(b.type())) {
                 if (b.type().equals("f")) {
+                    skipPostData("FK CONSTRAINT", after.schema(), after.name(), b.name());
                     deferredDelete("schema_name = " + literal(after.schema()) + " AND table_name = "
                             + literal(after.name()) + " AND name = " + literal(b.name()));
                 }
@@ -652,6 +672,108 @@ final class DdlApplier {
                 ps.executeUpdate();
             }
         }
+    }
+
+    /**
+     * Notes an object of the base backup's post-replay part that the replayed changes dropped, under the name its
+     * table had in the base backup, so that {@link #postDataSkips} leaves it out.
+     */
+    private void skipPostData(String kind, String schema, String table, String name) throws SQLException {
+        String baseSchema = schema;
+        String baseTable = table;
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT old_schema, old_name FROM " + RENAMES_TABLE + " WHERE new_schema = ? AND new_name = ?")) {
+            ps.setString(1, schema);
+            ps.setString(2, table);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    baseSchema = rs.getString(1);
+                    baseTable = rs.getString(2);
+                }
+            }
+        }
+        try (PreparedStatement ps = connection.prepareStatement("INSERT INTO " + SKIPS_TABLE
+                + " (kind, schema_name, table_name, name) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+            ps.setString(1, kind);
+            ps.setString(2, baseSchema);
+            ps.setString(3, baseTable);
+            ps.setString(4, name);
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Which entries of the base backup's post-replay part ({@code pg_restore -l} descriptions) the replayed schema
+     * changes dropped: foreign keys, triggers, policies and rules of dropped tables, and ones dropped by name or with
+     * a column.
+     */
+    static java.util.function.Predicate<String> postDataSkips(Connection connection) throws SQLException {
+        java.util.Set<String> skips = new java.util.HashSet<>();
+        if (tableExists(connection, SKIPS)) {
+            try (Statement st = connection.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT kind, schema_name, table_name, name FROM " + SKIPS_TABLE)) {
+                while (rs.next()) {
+                    skips.add(
+                            rs.getString(1) + "\0" + rs.getString(2) + "\0" + rs.getString(3) + "\0" + rs.getString(4));
+                }
+            }
+        }
+        return entry -> {
+            for (String kind : POST_DATA_KINDS) {
+                if (entry.startsWith(kind + " ")) {
+                    String[] t = entry.substring(kind.length() + 1).split(" ");
+                    return t.length >= 3
+                            && (skips.contains(kind + "\0" + t[0] + "\0" + t[1] + "\0" + t[2])
+                                    || skips.contains("*\0" + t[0] + "\0" + t[1] + "\0*"));
+                }
+            }
+            return false;
+        };
+    }
+
+    /**
+     * Gives the tables the replayed changes renamed their base-backup names back ({@code forward} false), or their
+     * new names again ({@code true}), so the base backup's post-replay part (foreign keys, triggers, ...), which
+     * names them as they were, can be restored in between. A name another table has taken since is left alone.
+     *
+     * @return the renames done
+     */
+    static int renameForPostData(Connection connection, boolean forward) throws SQLException {
+        if (!tableExists(connection, RENAMES)) {
+            return 0;
+        }
+        List<String[]> renames = new ArrayList<>();
+        try (Statement st = connection.createStatement();
+                ResultSet rs = st.executeQuery("SELECT old_schema, old_name, new_schema, new_name FROM " + RENAMES_TABLE
+                        + " WHERE new_name IS NOT NULL AND (old_schema, old_name) <> (new_schema, new_name)")) {
+            while (rs.next()) {
+                renames.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)});
+            }
+        }
+        int done = 0;
+        try (Statement st = connection.createStatement()) {
+            for (String[] r : renames) {
+                String fromSchema = forward ? r[0] : r[2];
+                String fromName = forward ? r[1] : r[3];
+                String toSchema = forward ? r[2] : r[0];
+                String toName = forward ? r[3] : r[1];
+                if (!tableExists(connection, qualified(fromSchema, fromName))
+                        || tableExists(connection, qualified(toSchema, toName))
+                        || tableExists(connection, qualified(fromSchema, toName))) {
+                    continue;
+                }
+                String cur = qualified(fromSchema, fromName);
+                if (!fromName.equals(toName)) {
+                    st.execute("ALTER TABLE " + cur + " RENAME TO " + quote(toName));
+                    cur = qualified(fromSchema, toName);
+                }
+                if (!fromSchema.equals(toSchema)) {
+                    st.execute("ALTER TABLE " + cur + " SET SCHEMA " + quote(toSchema));
+                }
+                done++;
+            }
+        }
+        return done;
     }
 
     private void defer(String schema, String table, Constraint k) throws SQLException {

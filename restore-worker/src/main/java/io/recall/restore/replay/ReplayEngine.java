@@ -18,6 +18,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -144,13 +146,26 @@ public final class ReplayEngine {
     }
 
     /**
-     * Creates the foreign keys that schema changes during the replayed window added (held back while replaying, like
-     * the base backup's own); call after the base restore's post-replay part, before {@link #dropProgress}.
+     * Completes a replayed restore: runs {@code postData} (the base restore's post-replay part, handed the entries to
+     * leave out because replayed schema changes dropped them) while the tables replayed changes renamed carry their
+     * base-backup names again, then creates the foreign keys the replayed changes added. Call after the last replay,
+     * before {@link #dropProgress}; autocommit is on afterwards.
      *
-     * @return how many were created
+     * @see DdlApplier#createDeferred
      */
-    public static int completeSchemaChanges(Connection connection) throws SQLException {
-        return DdlApplier.createDeferred(connection);
+    public static void completeAfterReplay(Connection connection, Consumer<Predicate<String>> postData)
+            throws SQLException {
+        connection.setAutoCommit(true);
+        Predicate<String> skips = DdlApplier.postDataSkips(connection);
+        int renamed = DdlApplier.renameForPostData(connection, false);
+        try {
+            postData.accept(skips);
+        } finally {
+            if (renamed > 0) {
+                DdlApplier.renameForPostData(connection, true);
+            }
+        }
+        DdlApplier.createDeferred(connection);
     }
 
     /**

@@ -118,8 +118,7 @@ final class DdlFixture implements AutoCloseable {
                     differences.add(cp.name() + ": replay made " + result.approximateRepairs()
                             + " tables or columns from the stream's description (a schema change was missed)");
                 }
-                base.completeAfterReplay();
-                ReplayEngine.completeSchemaChanges(c);
+                ReplayEngine.completeAfterReplay(c, base::completeAfterReplay);
                 ReplayEngine.dropProgress(c);
                 c.setAutoCommit(true);
                 String schema = schema(db);

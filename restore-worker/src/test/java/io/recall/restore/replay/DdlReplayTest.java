@@ -61,7 +61,13 @@ abstract class DdlReplayTest {
         "CREATE TABLE doomed (id int PRIMARY KEY, v text)",
         "CREATE TABLE measures (id int, k int, v numeric, PRIMARY KEY (id, k)) PARTITION BY RANGE (k)",
         "CREATE TABLE measures_0 PARTITION OF measures FOR VALUES FROM (0) TO (100)",
+        "CREATE TABLE parents (id int PRIMARY KEY)",
+        "CREATE TABLE kids (id int PRIMARY KEY, parent int REFERENCES parents (id), other int REFERENCES items (id))",
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+        "CREATE TRIGGER kids_touch BEFORE UPDATE ON kids FOR EACH ROW EXECUTE FUNCTION touch()",
         "INSERT INTO items SELECT g, 'item ' || g, g FROM generate_series(1, 50) g",
+        "INSERT INTO parents SELECT g FROM generate_series(1, 5) g",
+        "INSERT INTO kids SELECT g, g % 5 + 1, g + 20 FROM generate_series(1, 10) g",
         "INSERT INTO old_stuff SELECT g, 'old ' || g FROM generate_series(1, 10) g",
         "INSERT INTO doomed SELECT g, 'doomed ' || g FROM generate_series(1, 10) g",
         "INSERT INTO measures SELECT g, g % 100, g * 1.5 FROM generate_series(1, 30) g",
@@ -100,6 +106,18 @@ abstract class DdlReplayTest {
                     "INSERT INTO new_stuff VALUES (11, 'renamed')",
                     "UPDATE new_stuff SET v = upper(v) WHERE id < 3"),
             new Step("drop-table", "DROP TABLE doomed", "INSERT INTO items (id, qty) VALUES (1002, 1)"),
+            new Step(
+                    "rename-table-with-foreign-keys-and-a-trigger",
+                    "ALTER TABLE kids RENAME TO children",
+                    "UPDATE children SET other = 33 WHERE id = 1"),
+            new Step(
+                    "drop-referenced-table-cascade",
+                    "DROP TABLE parents CASCADE",
+                    "INSERT INTO children VALUES (11, 999, 32)"),
+            new Step(
+                    "drop-column-with-foreign-key",
+                    "ALTER TABLE children DROP COLUMN other",
+                    "INSERT INTO children VALUES (12, 998)"),
             new Step("create-index", "CREATE INDEX items_qty_idx ON items (qty)", "DELETE FROM items WHERE id = 9"),
             new Step(
                     "new-partition",
@@ -136,7 +154,13 @@ abstract class DdlReplayTest {
         fixture = new DdlFixture(pg, harness, source);
         harness.publish(
                 source,
-                List.of("public.items", "public.old_stuff", "public.doomed", "public.measures"),
+                List.of(
+                        "public.items",
+                        "public.old_stuff",
+                        "public.doomed",
+                        "public.measures",
+                        "public.parents",
+                        "public.kids"),
                 List.of(new TablePatternSpec("public", null, false), new TablePatternSpec("extra", null, false)),
                 1,
                 null);

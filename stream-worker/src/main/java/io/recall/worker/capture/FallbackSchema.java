@@ -233,7 +233,8 @@ final class FallbackSchema {
                         now)),
                 List.of(),
                 List.of(),
-                reasons.isEmpty() ? null : String.join("; ", reasons));
+                reasons.isEmpty() ? null : String.join("; ", reasons),
+                List.of());
         known.put(relid, new Known(shape, now));
         log.info(
                 "derived a schema change of {} from its Relation message{}",
