@@ -27,7 +27,8 @@ class TargetAdmissionTest {
             List.of(
                     new Interval(lsn("0/1000"), t(0), lsn("0/3000"), t(2)),
                     new Interval(lsn("0/8000"), t(10), lsn("0/9100"), t(12))),
-            List.of(new StreamGap(lsn("0/3000"), lsn("0/8000"), "slot lost", t(2))));
+            List.of(new StreamGap(lsn("0/3000"), lsn("0/8000"), "slot lost", t(2))),
+            List.of());
 
     private static final TargetAdmission ADMISSION = new TargetAdmission(BROKEN_ONCE, lsn("0/9800"), t(13));
 
@@ -80,7 +81,8 @@ class TargetAdmissionTest {
     void anOpenGapRefusesEverythingAfterIt() {
         RecoveryWindow open = new RecoveryWindow(
                 List.of(new Interval(lsn("0/1000"), t(0), lsn("0/3000"), t(2))),
-                List.of(new StreamGap(lsn("0/3000"), null, "WAL removed", t(2))));
+                List.of(new StreamGap(lsn("0/3000"), null, "WAL removed", t(2))),
+                List.of());
         TargetAdmission admission = new TargetAdmission(open, lsn("0/9000"), t(20));
         assertThat(admission.refuseLsn(lsn("0/2FFF"), "target LSN")).isEmpty();
         assertThat(admission.refuseLsn(lsn("0/5000"), "target LSN"))
@@ -95,7 +97,7 @@ class TargetAdmissionTest {
 
     @Test
     void anEmptyWindowRefusesEveryKindOfTarget() {
-        TargetAdmission empty = new TargetAdmission(new RecoveryWindow(List.of(), List.of()), lsn("0/5000"), t(1));
+        TargetAdmission empty = new TargetAdmission(new RecoveryWindow(List.of(), List.of(), List.of()), lsn("0/5000"), t(1));
         assertThat(empty.refuseLsn(lsn("0/1000"), "target LSN")).isPresent();
         assertThat(empty.refuseTime(t(0))).isPresent();
         assertThat(empty.refuseXid()).hasValueSatisfying(m -> assertThat(m).contains("nothing restorable yet"));
