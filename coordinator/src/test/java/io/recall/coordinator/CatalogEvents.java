@@ -5,6 +5,7 @@ import io.recall.common.SourceId;
 import io.recall.common.segment.SegmentFormat;
 import io.recall.common.segment.SegmentMetadata;
 import io.recall.common.segment.SegmentName;
+import io.recall.schemas.catalog.ApproximateRange;
 import io.recall.schemas.catalog.BaseBackupCompleted;
 import io.recall.schemas.catalog.GapDetected;
 import io.recall.schemas.catalog.SchemaChanged;
@@ -41,6 +42,15 @@ final class CatalogEvents {
     static GapDetected gap(Lsn from, String reason) {
         return GapDetected.newBuilder()
                 .setFromLsn(from.value())
+                .setReason(reason)
+                .build();
+    }
+
+    /** A schema change fallback DDL capture cannot rebuild exactly, from {@code from} on ({@code to} null: open). */
+    static ApproximateRange approximateRange(Lsn from, Lsn to, String reason) {
+        return ApproximateRange.newBuilder()
+                .setFromLsn(from.value())
+                .setToLsn(to == null ? null : to.value())
                 .setReason(reason)
                 .build();
     }

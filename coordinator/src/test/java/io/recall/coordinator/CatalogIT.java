@@ -213,12 +213,12 @@ class CatalogIT extends CoordinatorIT {
                         .setFromLsn(0)
                         .setReason("replication slot lost its WAL")
                         .build());
-        List<long[]> gaps = awaitGaps(id, g -> g.size() == 1);
+        List<long[]> gaps = awaitRanges("stream_gaps", id, g -> g.size() == 1);
         assertThat(gaps.getFirst()[0]).isEqualTo(Lsn.parse("2/10").value());
         assertThat(gaps.getFirst()[1]).as("open").isEqualTo(-1);
 
         report(id, completed(UUID.randomUUID().toString(), Lsn.parse("2/500"), Instant.now(), "AFTER_GAP"));
-        gaps = awaitGaps(id, g -> g.size() == 1 && g.getFirst()[1] != -1);
+        gaps = awaitRanges("stream_gaps", id, g -> g.size() == 1 && g.getFirst()[1] != -1);
         assertThat(gaps.getFirst()[1]).isEqualTo(Lsn.parse("2/500").value());
 
         // a gap whose start the worker knows keeps it
@@ -228,7 +228,7 @@ class CatalogIT extends CoordinatorIT {
                         .setFromLsn(Lsn.parse("2/600").value())
                         .setReason("slot dropped")
                         .build());
-        gaps = awaitGaps(id, g -> g.size() == 2);
+        gaps = awaitRanges("stream_gaps", id, g -> g.size() == 2);
         assertThat(gaps.get(1)[0]).isEqualTo(Lsn.parse("2/600").value());
         assertThat(gaps.get(1)[1]).isEqualTo(-1);
     }
@@ -242,20 +242,20 @@ class CatalogIT extends CoordinatorIT {
                         .setFromLsn(Lsn.parse("4/600").value())
                         .setReason("slot dropped")
                         .build());
-        awaitGaps(id, g -> g.size() == 1);
+        awaitRanges("stream_gaps", id, g -> g.size() == 1);
 
         // an online backup under a temporary slot, running when the main slot was lost, finishes after the gap: the
         // main stream is still broken, so the gap stays open
         report(id, completed(UUID.randomUUID().toString(), Lsn.parse("4/500"), Instant.now(), "REQUESTED"));
         report(id, completed(UUID.randomUUID().toString(), Lsn.parse("4/700"), Instant.now(), "REQUESTED"));
         await("/api/v1/sources/" + id + "/base-backups", v -> v.size() == 2);
-        assertThat(awaitGaps(id, g -> g.size() == 1).getFirst()[1])
+        assertThat(awaitRanges("stream_gaps", id, g -> g.size() == 1).getFirst()[1])
                 .as("still open")
                 .isEqualTo(-1);
 
         // the new slot's backup: the stream starts again at its consistent point
         report(id, completed(UUID.randomUUID().toString(), Lsn.parse("4/900"), Instant.now(), "AFTER_GAP"));
-        List<long[]> gaps = awaitGaps(id, g -> g.size() == 1 && g.getFirst()[1] != -1);
+        List<long[]> gaps = awaitRanges("stream_gaps", id, g -> g.size() == 1 && g.getFirst()[1] != -1);
         assertThat(gaps.getFirst())
                 .containsExactly(Lsn.parse("4/600").value(), Lsn.parse("4/900").value());
     }
@@ -269,7 +269,7 @@ class CatalogIT extends CoordinatorIT {
                         .setFromLsn(Lsn.parse("5/100").value())
                         .setReason("slot dropped")
                         .build());
-        awaitGaps(id, g -> g.size() == 1);
+        awaitRanges("stream_gaps", id, g -> g.size() == 1);
         String gapId = query("SELECT id FROM stream_gaps WHERE source_id = '" + id + "'")
                 .getFirst()
                 .getFirst()
@@ -285,6 +285,46 @@ class CatalogIT extends CoordinatorIT {
         report(id, completed(UUID.randomUUID().toString(), Lsn.parse("5/800"), Instant.now(), "AFTER_GAP"));
         CatalogEvents.await("the marker closed", () -> !marker(key).get("toLsn").isNull());
         assertThat(marker(key).get("toLsn").asText()).isEqualTo("5/800");
+    }
+
+    @Test
+    void anApproximateRangeIsRecordedOnceAndClosedByTheNextBackupPastItsStart() throws SQLException {
+        String id = register("approximate");
+        String reason = "ALTER TABLE t ADD COLUMN c: added without its earlier values";
+        // a worker that restarts decodes the same transaction again and reports the range again
+        report(id, CatalogEvents.approximateRange(Lsn.parse("6/100"), null, reason));
+        report(id, CatalogEvents.approximateRange(Lsn.parse("6/100"), null, reason));
+        // backups before the change, or at the transaction that showed it, do not hold it
+        report(id, completed(UUID.randomUUID().toString(), Lsn.parse("6/50"), Instant.now(), "REQUESTED"));
+        report(id, completed(UUID.randomUUID().toString(), Lsn.parse("6/100"), Instant.now(), "REQUESTED"));
+        await("/api/v1/sources/" + id + "/base-backups", v -> v.size() == 2);
+        assertThat(awaitRanges("approximate_ranges", id, r -> r.size() == 1))
+                .singleElement()
+                .satisfies(r -> assertThat(r).containsExactly(Lsn.parse("6/100").value(), -1));
+
+        // any backup past its start ends it, an online one too: the stream never broke
+        report(id, completed(UUID.randomUUID().toString(), Lsn.parse("6/800"), Instant.now(), "REQUESTED"));
+        List<long[]> ranges = awaitRanges("approximate_ranges", id, r -> r.size() == 1 && r.getFirst()[1] != -1);
+        assertThat(ranges.getFirst())
+                .containsExactly(Lsn.parse("6/100").value(), Lsn.parse("6/800").value());
+
+        // a late repeat never reopens it; a range that ends before it begins is skipped; one whose end the worker
+        // knows keeps it, and the next backup leaves it alone
+        report(id, CatalogEvents.approximateRange(Lsn.parse("6/100"), null, reason));
+        report(id, CatalogEvents.approximateRange(Lsn.parse("6/A00"), Lsn.parse("6/900"), "backwards"));
+        report(id, CatalogEvents.approximateRange(Lsn.parse("6/900"), Lsn.parse("6/A00"), "ALTER TYPE mood ADD VALUE"));
+        report(id, completed(UUID.randomUUID().toString(), Lsn.parse("6/B00"), Instant.now(), "REQUESTED"));
+        await("/api/v1/sources/" + id + "/base-backups", v -> v.size() == 4);
+        ranges = awaitRanges("approximate_ranges", id, r -> r.size() == 2);
+        assertThat(ranges.get(0))
+                .containsExactly(Lsn.parse("6/100").value(), Lsn.parse("6/800").value());
+        assertThat(ranges.get(1))
+                .containsExactly(Lsn.parse("6/900").value(), Lsn.parse("6/A00").value());
+        assertThat(query("SELECT reason FROM approximate_ranges WHERE source_id = '" + id + "' ORDER BY from_lsn"))
+                .extracting(List::getFirst)
+                .containsExactly(reason, "ALTER TYPE mood ADD VALUE");
+        // not a gap: nothing of it is written where restore workers read gaps
+        assertThat(STORE.list("sources/" + id + "/gaps/")).isEmpty();
     }
 
     private static JsonNode marker(String key) {
@@ -394,14 +434,17 @@ class CatalogIT extends CoordinatorIT {
         assertThat(admin().get("/api/v1/sources/" + unknown).status()).isEqualTo(404);
     }
 
-    /** The source's gaps as {from, to} (to = -1 while open), oldest first; waits until {@code done} holds. */
-    private List<long[]> awaitGaps(String id, Predicate<List<long[]>> done) throws SQLException {
+    /**
+     * The source's gaps ({@code stream_gaps}) or approximate ranges ({@code approximate_ranges}) as {from, to} (to = -1
+     * while open), oldest first; waits until {@code done} holds.
+     */
+    private List<long[]> awaitRanges(String table, String id, Predicate<List<long[]>> done) throws SQLException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (true) {
             List<long[]> gaps = new ArrayList<>();
             try (Connection c = PG.connect(METADATA_DB);
                     Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery("SELECT from_lsn, coalesce(to_lsn, -1) FROM stream_gaps"
+                    ResultSet rs = st.executeQuery("SELECT from_lsn, coalesce(to_lsn, -1) FROM " + table
                             + " WHERE source_id = '" + id + "' ORDER BY from_lsn")) {
                 while (rs.next()) {
                     gaps.add(new long[] {rs.getLong(1), rs.getLong(2)});
@@ -411,7 +454,7 @@ class CatalogIT extends CoordinatorIT {
                 return gaps;
             }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("stream_gaps of " + id + " never matched; " + gaps.size() + " rows");
+                throw new AssertionError(table + " of " + id + " never matched; " + gaps.size() + " rows");
             }
             KafkaRecords.sleep(100);
         }

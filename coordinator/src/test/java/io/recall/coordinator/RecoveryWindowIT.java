@@ -1,5 +1,6 @@
 package io.recall.coordinator;
 
+import static io.recall.coordinator.CatalogEvents.approximateRange;
 import static io.recall.coordinator.CatalogEvents.backup;
 import static io.recall.coordinator.CatalogEvents.gap;
 import static io.recall.coordinator.CatalogEvents.segment;
@@ -16,7 +17,10 @@ import java.util.UUID;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
-/** {@code GET /api/v1/sources/{id}/recovery-window} as the catalog fills: it grows, and shows a gap (I4). */
+/**
+ * {@code GET /api/v1/sources/{id}/recovery-window} as the catalog fills: it grows, shows a gap (I4), and shows where
+ * restores replay across a schema change only approximately.
+ */
 class RecoveryWindowIT extends CoordinatorIT {
 
     private static final Instant T0 = Instant.parse("2026-11-20T10:00:00Z");
@@ -54,11 +58,19 @@ class RecoveryWindowIT extends CoordinatorIT {
 
     /** Gaps as "fromLsn..toLsn reason" (toLsn "open" while null). */
     static List<String> gaps(JsonNode window) {
+        return ranges(window.get("gaps"));
+    }
+
+    /** Approximate ranges as "fromLsn..toLsn reason" (toLsn "open" while null). */
+    static List<String> approximate(JsonNode window) {
+        return ranges(window.get("approximate"));
+    }
+
+    private static List<String> ranges(JsonNode ranges) {
         List<String> out = new ArrayList<>();
-        window.get("gaps")
-                .forEach(g -> out.add(g.get("fromLsn").asText() + ".."
-                        + (g.get("toLsn").isNull() ? "open" : g.get("toLsn").asText()) + " "
-                        + g.get("reason").asText()));
+        ranges.forEach(g -> out.add(g.get("fromLsn").asText() + ".."
+                + (g.get("toLsn").isNull() ? "open" : g.get("toLsn").asText()) + " "
+                + g.get("reason").asText()));
         return out;
     }
 
@@ -68,6 +80,7 @@ class RecoveryWindowIT extends CoordinatorIT {
         JsonNode empty = awaitWindow(id, w -> true);
         assertThat(empty.get("intervals")).isEmpty();
         assertThat(empty.get("gaps")).isEmpty();
+        assertThat(empty.get("approximate")).isEmpty();
 
         // the first base backup alone: restorable to its consistent point only
         send(id, backup(id, UUID.randomUUID().toString(), Lsn.parse("0/1000"), t(0), "INITIAL", 4096));
@@ -102,10 +115,40 @@ class RecoveryWindowIT extends CoordinatorIT {
         assertThat(intervals(grown))
                 .containsExactly("0/1000@" + t(0) + "..0/3000@" + t(2), "0/8000@" + t(10) + "..0/9100@" + t(12));
 
-        // exactly DESIGN.md's shape
-        assertThat(fieldNames(grown)).containsExactly("intervals", "gaps");
+        // DESIGN.md's shape, and the approximate ranges
+        assertThat(fieldNames(grown)).containsExactly("intervals", "gaps", "approximate");
         assertThat(fieldNames(grown.get("intervals").get(0))).containsExactly("fromLsn", "fromTime", "toLsn", "toTime");
         assertThat(fieldNames(grown.get("gaps").get(0))).containsExactly("fromLsn", "toLsn", "reason");
+    }
+
+    @Test
+    void anApproximateRangeIsListedAndEndsAtTheNextBaseBackupsConsistentPoint() {
+        String id = registerSource("window-approximate");
+        String reason = "ALTER TABLE t ADD COLUMN c: added without its earlier values";
+        send(id, backup(id, UUID.randomUUID().toString(), Lsn.parse("0/1000"), t(0), "INITIAL", 4096));
+        send(id, segment(id, Lsn.parse("0/1000"), Lsn.parse("0/2F00"), 5, t(0), t(2), Lsn.parse("0/3000"), t(2)));
+        // reported twice, as a worker that restarts reports it again
+        send(id, approximateRange(Lsn.parse("0/2000"), null, reason));
+        send(id, approximateRange(Lsn.parse("0/2000"), null, reason));
+
+        JsonNode open = awaitWindow(id, w -> !w.get("approximate").isEmpty());
+        assertThat(approximate(open)).containsExactly("0/2000..open " + reason);
+        assertThat(open.get("approximate").get(0).has("toLsn"))
+                .as("an open range says so")
+                .isTrue();
+        assertThat(fieldNames(open.get("approximate").get(0))).containsExactly("fromLsn", "toLsn", "reason");
+        // restorable all the same: the interval runs across it
+        assertThat(intervals(open)).containsExactly("0/1000@" + t(0) + "..0/3000@" + t(2));
+        assertThat(open.get("gaps")).isEmpty();
+
+        // the base backup that follows (an online one) ends it at its consistent point
+        send(id, segment(id, Lsn.parse("0/3000"), Lsn.parse("0/4F00"), 4, t(3), t(5), Lsn.parse("0/5000"), t(5)));
+        send(id, backup(id, UUID.randomUUID().toString(), Lsn.parse("0/4000"), t(4), "REQUESTED", 4096));
+        JsonNode closed =
+                awaitWindow(id, w -> !w.get("approximate").get(0).get("toLsn").isNull());
+        assertThat(approximate(closed)).containsExactly("0/2000..0/4000 " + reason);
+        assertThat(intervals(closed)).containsExactly("0/1000@" + t(0) + "..0/5000@" + t(5));
+        assertThat(closed.get("gaps")).isEmpty();
     }
 
     @Test

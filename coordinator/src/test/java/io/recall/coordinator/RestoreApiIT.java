@@ -1,5 +1,6 @@
 package io.recall.coordinator;
 
+import static io.recall.coordinator.CatalogEvents.approximateRange;
 import static io.recall.coordinator.CatalogEvents.backup;
 import static io.recall.coordinator.CatalogEvents.gap;
 import static io.recall.coordinator.CatalogEvents.segment;
@@ -36,6 +37,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -241,6 +243,67 @@ class RestoreApiIT extends CoordinatorIT {
     }
 
     @Test
+    void aTargetInsideAnApproximateRangeIsAcceptedAndSaysSo() {
+        String id = registerSource("restore-approximate");
+        String reason = "ALTER TABLE t ADD COLUMN c: added without its earlier values";
+        send(id, backup(id, UUID.randomUUID().toString(), Lsn.parse("0/1000"), t(0), "INITIAL", 4096));
+        send(id, segment(id, Lsn.parse("0/1000"), Lsn.parse("0/1F00"), 5, t(0), t(1), Lsn.parse("0/2000"), t(1)));
+        send(id, approximateRange(Lsn.parse("0/2000"), null, reason));
+        send(id, approximateRange(Lsn.parse("0/2000"), null, reason));
+        send(id, segment(id, Lsn.parse("0/2000"), Lsn.parse("0/5F00"), 5, t(2), t(6), Lsn.parse("0/6000"), t(6)));
+        send(id, backup(id, UUID.randomUUID().toString(), Lsn.parse("0/4000"), t(4), "REQUESTED", 4096));
+        CatalogEvents.await("the range closed and the window grown", () -> {
+            JsonNode w =
+                    admin().get("/api/v1/sources/" + id + "/recovery-window").json();
+            return RecoveryWindowIT.approximate(w).equals(List.of("0/2000..0/4000 " + reason))
+                    && RecoveryWindowIT.intervals(w).equals(List.of("0/1000@" + t(0) + "..0/6000@" + t(6)));
+        });
+        execute("INSERT INTO restore_points (source_id, name, lsn, point_time, created_at) VALUES ('" + id
+                + "', 'mid-migration', " + Lsn.parse("0/3800").value() + ", '" + t(3) + "', now())");
+
+        Map<Object, String> inside = new LinkedHashMap<>();
+        inside.put(Map.of("lsn", "0/2000"), "target LSN 0/2000");
+        inside.put(Map.of("lsn", "0/3FFF"), "target LSN 0/3FFF");
+        inside.put(Map.of("restorePoint", "mid-migration"), "restore point 'mid-migration' at 0/3800");
+        // after the latest archived time before the range, before the snapshot of the backup that ends it
+        inside.put(Map.of("time", t(3).toString()), "target time " + t(3));
+        inside.forEach((target, what) -> {
+            JsonNode job = accepted(request(target, "sourceId", id));
+            assertThat(job.get("status").asText()).as(what).isEqualTo("QUEUED");
+            assertThat(job.get("approximate").asBoolean()).as(what).isTrue();
+            assertThat(job.get("approximateReason").asText()).as(what).contains(what, "from 0/2000 to 0/4000", reason);
+            assertThat(admin().get("/api/v1/restores/" + job.get("id").asText()).json())
+                    .as(what)
+                    .isEqualTo(job);
+        });
+
+        for (Object target : List.of(
+                Map.of("lsn", "0/1FFF"),
+                Map.of("lsn", "0/4000"),
+                Map.of("lsn", "0/6000"),
+                Map.of("time", t(1).toString()),
+                Map.of("time", t(4).toString()),
+                Map.of("latest", true))) {
+            JsonNode job = accepted(request(target, "sourceId", id));
+            assertThat(job.get("approximate").isBoolean()).as(target.toString()).isTrue();
+            assertThat(job.get("approximate").asBoolean()).as(target.toString()).isFalse();
+            assertThat(job.get("approximateReason").isNull())
+                    .as(target.toString())
+                    .isTrue();
+        }
+        // an xid is resolved by the worker alone: not judged
+        JsonNode xid = accepted(request(Map.of("xid", 1234), "sourceId", id));
+        assertThat(xid.get("approximate").isNull()).isTrue();
+        assertThat(xid.get("approximateReason").isNull()).isTrue();
+
+        assertThat(query("SELECT count(*) FILTER (WHERE approximate), count(*) FILTER (WHERE NOT approximate),"
+                                + " count(*) FILTER (WHERE approximate IS NULL) FROM restores WHERE source_id = '"
+                                + id + "'")
+                        .getFirst())
+                .containsExactly(4L, 6L, 1L);
+    }
+
+    @Test
     void theSourceItselfIsNeverATarget() {
         String itself = PG.connectionUri(src.user(), "anything", src.database());
         assertProblem(
@@ -276,6 +339,11 @@ class RestoreApiIT extends CoordinatorIT {
         assertThat(job.get("status").asText()).isEqualTo("QUEUED");
         assertThat(job.get("target")).isEqualTo(JSON.readTree("{\"lsn\": \"0/2000\"}"));
         assertThat(job.get("inclusive").asBoolean()).isFalse();
+        assertThat(job.get("approximate").isBoolean()).isTrue();
+        assertThat(job.get("approximate").asBoolean())
+                .as("no approximate range")
+                .isFalse();
+        assertThat(job.get("approximateReason").isNull()).isTrue();
         assertThat(job.get("mode").asText()).isEqualTo("OVERWRITE");
         assertThat(job.get("createDatabase").asBoolean()).isTrue();
         assertThat(job.get("tables")).extracting(JsonNode::asText).containsExactly("public.t", "app.*");
@@ -292,6 +360,8 @@ class RestoreApiIT extends CoordinatorIT {
                         "status",
                         "target",
                         "inclusive",
+                        "approximate",
+                        "approximateReason",
                         "targetDatabase",
                         "mode",
                         "createDatabase",
@@ -407,6 +477,7 @@ class RestoreApiIT extends CoordinatorIT {
         assertThat(Instant.parse(job.get("requestedAt").asText())).isEqualTo(t(20));
         assertThat(job.get("targetDatabase").asText()).contains(":****@").doesNotContain(TARGET_PASSWORD);
         assertThat(job.get("tables")).extracting(JsonNode::asText).containsExactly("public.t");
+        assertThat(job.get("approximate").isNull()).as("not judged").isTrue();
         assertThat(ids(admin().get("/api/v1/restores?sourceId=" + sourceId))).contains(id);
         String stored = (String) query("SELECT target_connection_ciphertext FROM restores WHERE id = '" + id + "'")
                 .getFirst()

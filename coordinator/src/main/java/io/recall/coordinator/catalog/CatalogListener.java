@@ -31,7 +31,9 @@ import org.springframework.transaction.CannotCreateTransactionException;
  * rethrown, and the container retries the same record until the database is back, so no event is lost to it.
  *
  * <p>Gaps, and the backups that close them, are also copied to storage ({@link GapMarkers}) once recorded, so that a
- * catalog rebuilt from storage shows them; a transient storage fault is retried the same way. Segments and backups
+ * catalog rebuilt from storage shows them; a transient storage fault is retried the same way. Approximate ranges are
+ * kept in the catalog alone: their only effect is to flag restores, and the gap markers' format is one restore workers
+ * read as gaps, which would refuse targets that are restorable. Segments and backups
  * announced for a source deleted with {@code ?purge=true} are deleted from storage ({@link SourcePurger}).
  *
  * <p>Runs on the listener container's single consumer thread.

@@ -57,7 +57,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Rebuilds a source's catalog from storage alone: base backups from their {@code manifest.json}, segments from their
  * file headers ({@link SegmentMetadata}), gaps from their markers ({@link GapMarkers}), and the archived watermark
- * from the segments. For a metadata database that was lost or restored from an older backup.
+ * from the segments. For a metadata database that was lost or restored from an older backup. Schema history and
+ * approximate ranges are not in storage: a rebuild does not bring them back.
  *
  * <p>A rebuild adds and corrects; it never removes a row. Rows are upserted by the same keys the catalog consumer
  * uses (backup id, segment LSN range, gap id), so a rebuild next to a running consumer, or twice, changes nothing

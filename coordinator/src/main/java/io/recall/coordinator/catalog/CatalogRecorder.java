@@ -1,5 +1,6 @@
 package io.recall.coordinator.catalog;
 
+import static io.recall.coordinator.db.Tables.APPROXIMATE_RANGES;
 import static io.recall.coordinator.db.Tables.BASE_BACKUPS;
 import static io.recall.coordinator.db.Tables.SCHEMA_CHANGES;
 import static io.recall.coordinator.db.Tables.SEGMENTS;
@@ -15,6 +16,7 @@ import io.recall.common.SourceId;
 import io.recall.common.segment.SegmentName;
 import io.recall.coordinator.config.JsonColumns;
 import io.recall.coordinator.source.SourceStatus;
+import io.recall.schemas.catalog.ApproximateRange;
 import io.recall.schemas.catalog.ArchiveStatus;
 import io.recall.schemas.catalog.BaseBackupCompleted;
 import io.recall.schemas.catalog.BaseBackupFailed;
@@ -41,14 +43,15 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * Records what workers report on {@code recall.catalog} in the metadata database: the observed side of a source
- * (status, watermarks, lag, last error, how its DDL is captured), its base backups, the gaps in its stream and its
- * schema changes. The desired side (epoch, paused, tables) belongs to the source registry and is never written here.
+ * (status, watermarks, lag, last error, how its DDL is captured), its base backups, the gaps in its stream, its schema
+ * changes and the ranges across which restores replay a schema change only approximately. The desired side (epoch,
+ * paused, tables) belongs to the source registry and is never written here.
  *
  * <p>Every effect is idempotent, because delivery is at least once: status updates move {@code durable_lsn} and
  * segments move {@code archived_lsn} only forward, segments are keyed by their LSN range (a sink that stores the same
- * segment again after a crash announces the same key), schema changes by their commit LSN and ordinal, and other rows
- * get ids derived from the event (the backup id, or the record's topic, partition and offset). Events of a source that does not exist (deleted) are ignored.
- * Thread-safe.
+ * segment again after a crash announces the same key), schema changes by their commit LSN and ordinal, approximate
+ * ranges by their start and reason, and other rows get ids derived from the event (the backup id, or the record's
+ * topic, partition and offset). Events of a source that does not exist (deleted) are ignored. Thread-safe.
  */
 @Component
 class CatalogRecorder {
@@ -92,7 +95,7 @@ class CatalogRecorder {
      * Records one event in one transaction.
      *
      * @throws IllegalArgumentException if the event contradicts itself (a segment key that does not name its source
-     *     and LSN range): it is not recorded, and never will be
+     *     and LSN range, an approximate range that ends before it begins): it is not recorded, and never will be
      */
     @Transactional
     public Outcome apply(SourceId source, CatalogEvent event, RecordRef ref) {
@@ -102,6 +105,7 @@ class CatalogRecorder {
             case BaseBackupCompleted b -> backupCompleted(source, b, at);
             case BaseBackupFailed f -> backupFailed(source, f, at, ref);
             case GapDetected g -> gap(source, g, at, ref);
+            case ApproximateRange a -> approximateRange(source, a, at);
             case SegmentSealed s -> segmentSealed(source, s, at);
             case ArchiveStatus a -> archiveStatus(source, a);
             case SchemaChanged c -> schemaChanged(source, c);
@@ -220,6 +224,11 @@ class CatalogRecorder {
      * a temporary slot ({@code REQUESTED}) closes none: it only says where replay of the main stream may begin, and
      * the main stream is the one that broke. One that was running when the gap was detected and finished after it
      * would otherwise end the gap before the stream is whole again (I4).
+     *
+     * <p>Any backup, whatever its reason, closes every open approximate range of the source that began before its
+     * consistent point: its dump already holds the schema change, so replay from it is exact. The stream did not break,
+     * so a temporary slot's backup serves as well as a new main slot's. A range that began at the consistent point
+     * itself stays open: the transaction that showed the change is replayed after that dump, not part of it.
      */
     private boolean backupCompleted(SourceId source, BaseBackupCompleted b, OffsetDateTime at) {
         if (!lockSource(source)) {
@@ -262,12 +271,19 @@ class CatalogRecorder {
                         .and(STREAM_GAPS.TO_LSN.isNull())
                         .and(STREAM_GAPS.FROM_LSN.le(b.getConsistentLsn()))
                         .execute();
+        int exactAgain = db.update(APPROXIMATE_RANGES)
+                .set(APPROXIMATE_RANGES.TO_LSN, b.getConsistentLsn())
+                .where(APPROXIMATE_RANGES.SOURCE_ID.eq(source.value()))
+                .and(APPROXIMATE_RANGES.TO_LSN.isNull())
+                .and(APPROXIMATE_RANGES.FROM_LSN.lt(b.getConsistentLsn()))
+                .execute();
         log.info(
-                "base backup {} of source {} succeeded at consistent point {}{}",
+                "base backup {} of source {} succeeded at consistent point {}{}{}",
                 b.getBackupId(),
                 source,
                 new Lsn(b.getConsistentLsn()),
-                closed == 0 ? "" : "; it closes " + closed + " gap(s)");
+                closed == 0 ? "" : "; it closes " + closed + " gap(s)",
+                exactAgain == 0 ? "" : "; it closes " + exactAgain + " approximate range(s)");
         return true;
     }
 
@@ -324,6 +340,55 @@ class CatalogRecorder {
                 .onConflictDoNothing()
                 .execute();
         log.warn("gap in the stream of source {} from {}: {}", source, new Lsn(from), g.getReason());
+        return true;
+    }
+
+    /**
+     * A schema change fallback DDL capture cannot rebuild exactly: a restore to a target in {@code [fromLsn, toLsn)}
+     * replays across it only approximately (it is accepted, and says so). The next completed base backup closes an open
+     * range (see {@link #backupCompleted}). The row's id is derived from the source, {@code fromLsn} and reason, not
+     * from the record: a worker that restarts decodes the same transaction again and reports the same range at another
+     * offset, and that must stay one range. A repeat never reopens a closed range; one that brings the end an open
+     * range lacked sets it.
+     *
+     * @throws IllegalArgumentException if the range ends before it begins
+     */
+    private boolean approximateRange(SourceId source, ApproximateRange a, OffsetDateTime at) {
+        long from = a.getFromLsn();
+        Long to = a.getToLsn() == null || a.getToLsn() == 0 ? null : a.getToLsn();
+        if (to != null && to <= from) {
+            throw new IllegalArgumentException("approximate range " + new Lsn(from) + ".." + new Lsn(to) + " of source "
+                    + source + " ends before it begins");
+        }
+        if (!lockSource(source)) {
+            return false;
+        }
+        UUID id = UUID.nameUUIDFromBytes(
+                ("approximate-range/" + source + "/" + from + "/" + a.getReason()).getBytes(StandardCharsets.UTF_8));
+        int changed = db.insertInto(APPROXIMATE_RANGES)
+                .set(APPROXIMATE_RANGES.ID, id)
+                .set(APPROXIMATE_RANGES.SOURCE_ID, source.value())
+                .set(APPROXIMATE_RANGES.FROM_LSN, from)
+                .set(APPROXIMATE_RANGES.TO_LSN, to)
+                .set(APPROXIMATE_RANGES.REASON, a.getReason())
+                .set(APPROXIMATE_RANGES.DETECTED_AT, at)
+                .onConflict(APPROXIMATE_RANGES.ID)
+                .doUpdate()
+                .set(APPROXIMATE_RANGES.TO_LSN, excluded(APPROXIMATE_RANGES.TO_LSN))
+                .where(APPROXIMATE_RANGES.TO_LSN.isNull())
+                .and(excluded(APPROXIMATE_RANGES.TO_LSN).isNotNull())
+                .execute();
+        if (changed == 0) {
+            log.debug("approximate range of source {} from {} was recorded already", source, new Lsn(from));
+        } else {
+            log.warn(
+                    "schema change of source {} at {} cannot be rebuilt exactly: restores to a target from there{}"
+                            + " replay across it approximately ({})",
+                    source,
+                    new Lsn(from),
+                    to == null ? " until the next base backup" : " to " + new Lsn(to),
+                    a.getReason());
+        }
         return true;
     }
 

@@ -37,14 +37,19 @@ import java.util.Objects;
  * <p>Gaps are listed as recorded, oldest first: {@code [fromLsn, toLsn)}, with {@code toLsn} null while open (no backup
  * with a new slot has followed yet), in which case nothing after {@code fromLsn} is restorable until one does.
  *
+ * <p>Approximate ranges are listed the same way. They leave the intervals as they are: a target inside one is
+ * restorable, but the restore replays across a schema change that fallback DDL capture could not rebuild exactly.
+ *
  * @param intervals disjoint, in LSN order
  * @param gaps in order of their start
+ * @param approximate in order of their start
  */
-public record RecoveryWindow(List<Interval> intervals, List<StreamGap> gaps) {
+public record RecoveryWindow(List<Interval> intervals, List<StreamGap> gaps, List<ApproximateRange> approximate) {
 
     public RecoveryWindow {
         intervals = List.copyOf(intervals);
         gaps = List.copyOf(gaps);
+        approximate = List.copyOf(approximate);
     }
 
     /** Restorable points from {@code fromLsn} to {@code toLsn}, both included. */
@@ -65,6 +70,21 @@ public record RecoveryWindow(List<Interval> intervals, List<StreamGap> gaps) {
         }
     }
 
+    /** A stretch of the stream the catalog marks, {@code [fromLsn, toLsn)}, open-ended while {@code toLsn} is null. */
+    public sealed interface MarkedRange permits StreamGap, ApproximateRange {
+        Lsn fromLsn();
+
+        /** Null while open. */
+        Lsn toLsn();
+
+        String reason();
+
+        /** Whether {@code lsn} lies in the range, {@code [fromLsn, toLsn)}. */
+        default boolean covers(Lsn lsn) {
+            return !lsn.isBefore(fromLsn()) && (toLsn() == null || lsn.isBefore(toLsn()));
+        }
+    }
+
     /**
      * A break in the stream: no restore target in {@code [fromLsn, toLsn)}.
      *
@@ -72,14 +92,38 @@ public record RecoveryWindow(List<Interval> intervals, List<StreamGap> gaps) {
      * @param archivedTimeBefore the latest archived time at or before {@code fromLsn} (see the class comment), null if
      *     nothing before it is archived; not part of the API's view of the gap
      */
-    public record StreamGap(Lsn fromLsn, Lsn toLsn, String reason, Instant archivedTimeBefore) {
+    public record StreamGap(Lsn fromLsn, Lsn toLsn, String reason, Instant archivedTimeBefore) implements MarkedRange {
         public StreamGap {
             Objects.requireNonNull(fromLsn, "fromLsn");
         }
+    }
 
-        /** Whether {@code lsn} lies in the gap, {@code [fromLsn, toLsn)}. */
-        public boolean covers(Lsn lsn) {
-            return !lsn.isBefore(fromLsn) && (toLsn == null || lsn.isBefore(toLsn));
+    /**
+     * A schema change that fallback DDL capture could not rebuild exactly: a restore to a target in
+     * {@code [fromLsn, toLsn)} is accepted but replays across it only approximately. The range ends where a base
+     * backup that holds the change begins.
+     *
+     * @param toLsn null while open (no base backup past {@code fromLsn} has completed since)
+     * @param archivedTimeBefore the latest archived time at or before {@code fromLsn}, as for a gap; null if nothing
+     *     before it is archived
+     * @param exactFrom the earliest snapshot time of a retained base backup at or after {@code toLsn}: every
+     *     transaction before {@code toLsn} committed before it. Null while the range is open or no such backup is
+     *     recorded. Neither time is part of the API's view of the range
+     */
+    public record ApproximateRange(Lsn fromLsn, Lsn toLsn, String reason, Instant archivedTimeBefore, Instant exactFrom)
+            implements MarkedRange {
+        public ApproximateRange {
+            Objects.requireNonNull(fromLsn, "fromLsn");
+        }
+
+        /**
+         * Whether a time target may lie in the range: it is after {@code archivedTimeBefore} and before
+         * {@code exactFrom}. The bounds are the ones a gap's time check uses, so the answer errs towards "may": a time
+         * target is never said to be exact when its restore could replay across the change.
+         */
+        public boolean mayCover(Instant time) {
+            return (archivedTimeBefore == null || time.isAfter(archivedTimeBefore))
+                    && (exactFrom == null || time.isBefore(exactFrom));
         }
     }
 
@@ -97,9 +141,11 @@ public record RecoveryWindow(List<Interval> intervals, List<StreamGap> gaps) {
      *
      * @param backups the successful, retained base backups, in any order
      * @param gaps the recorded gaps, in any order
+     * @param approximate the recorded approximate ranges, in any order
      * @param archived the archived watermark, null if nothing is archived yet
      */
-    public static RecoveryWindow of(List<BackupPoint> backups, List<StreamGap> gaps, Watermark archived) {
+    public static RecoveryWindow of(
+            List<BackupPoint> backups, List<StreamGap> gaps, List<ApproximateRange> approximate, Watermark archived) {
         List<StreamGap> sortedGaps = gaps.stream()
                 .sorted(Comparator.comparing(StreamGap::fromLsn, LSN_ORDER))
                 .toList();
@@ -146,7 +192,12 @@ public record RecoveryWindow(List<Interval> intervals, List<StreamGap> gaps) {
                 merged.add(i);
             }
         }
-        return new RecoveryWindow(merged, sortedGaps);
+        return new RecoveryWindow(
+                merged,
+                sortedGaps,
+                approximate.stream()
+                        .sorted(Comparator.comparing(ApproximateRange::fromLsn, LSN_ORDER))
+                        .toList());
     }
 
     private static Instant latest(Instant a, Instant b) {

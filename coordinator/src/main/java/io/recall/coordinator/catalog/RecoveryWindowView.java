@@ -1,6 +1,7 @@
 package io.recall.coordinator.catalog;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.recall.coordinator.catalog.RecoveryWindow.MarkedRange;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -11,15 +12,24 @@ import java.util.List;
  *
  * @param intervals restorable points, {@code fromLsn} to {@code toLsn} inclusive, disjoint, in LSN order
  * @param gaps breaks in the stream, {@code [fromLsn, toLsn)}; {@code toLsn} is null while the gap is open
+ * @param approximate where a restore replays across a schema change only approximately, {@code [fromLsn, toLsn)};
+ *     {@code toLsn} is null while the range is open. Targets inside are restorable
  */
-public record RecoveryWindowView(List<IntervalView> intervals, List<GapView> gaps) {
+public record RecoveryWindowView(List<IntervalView> intervals, List<RangeView> gaps, List<RangeView> approximate) {
 
     public record IntervalView(String fromLsn, OffsetDateTime fromTime, String toLsn, OffsetDateTime toTime) {}
 
-    public record GapView(
+    /** A gap or an approximate range. */
+    public record RangeView(
             String fromLsn,
             @JsonInclude(JsonInclude.Include.ALWAYS) String toLsn,
-            String reason) {}
+            String reason) {
+
+        static RangeView of(MarkedRange r) {
+            return new RangeView(
+                    r.fromLsn().toString(), r.toLsn() == null ? null : r.toLsn().toString(), r.reason());
+        }
+    }
 
     public static RecoveryWindowView of(RecoveryWindow w) {
         return new RecoveryWindowView(
@@ -30,12 +40,8 @@ public record RecoveryWindowView(List<IntervalView> intervals, List<GapView> gap
                                 i.toLsn().toString(),
                                 utc(i.toTime())))
                         .toList(),
-                w.gaps().stream()
-                        .map(g -> new GapView(
-                                g.fromLsn().toString(),
-                                g.toLsn() == null ? null : g.toLsn().toString(),
-                                g.reason()))
-                        .toList());
+                w.gaps().stream().map(RangeView::of).toList(),
+                w.approximate().stream().map(RangeView::of).toList());
     }
 
     private static OffsetDateTime utc(Instant instant) {

@@ -1,5 +1,6 @@
 package io.recall.coordinator.catalog;
 
+import static io.recall.coordinator.db.Tables.APPROXIMATE_RANGES;
 import static io.recall.coordinator.db.Tables.BASE_BACKUPS;
 import static io.recall.coordinator.db.Tables.SEGMENTS;
 import static io.recall.coordinator.db.Tables.SOURCES;
@@ -11,11 +12,13 @@ import static org.jooq.impl.DSL.select;
 import io.recall.common.Lsn;
 import io.recall.common.SourceId;
 import io.recall.common.errors.NotFoundException;
+import io.recall.coordinator.catalog.RecoveryWindow.ApproximateRange;
 import io.recall.coordinator.catalog.RecoveryWindow.BackupPoint;
 import io.recall.coordinator.catalog.RecoveryWindow.StreamGap;
 import io.recall.coordinator.catalog.RecoveryWindow.Watermark;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.Comparator;
 import java.util.List;
 import org.jooq.DSLContext;
 import org.springframework.stereotype.Service;
@@ -32,8 +35,8 @@ public class RecoveryWindows {
     }
 
     /**
-     * The window as the catalog holds it now. Read in one repeatable-read transaction, so that backups, gaps and the
-     * watermark are one consistent picture.
+     * The window as the catalog holds it now. Read in one repeatable-read transaction, so that backups, gaps,
+     * approximate ranges and the watermark are one consistent picture.
      *
      * @throws NotFoundException if the source does not exist
      */
@@ -60,12 +63,38 @@ public class RecoveryWindows {
                         r.value2() == null ? null : new Lsn(r.value2()),
                         r.value3(),
                         archivedTimeBefore(source, r.value1())));
+        List<ApproximateRange> approximate = db.select(
+                        APPROXIMATE_RANGES.FROM_LSN, APPROXIMATE_RANGES.TO_LSN, APPROXIMATE_RANGES.REASON)
+                .from(APPROXIMATE_RANGES)
+                .where(APPROXIMATE_RANGES.SOURCE_ID.eq(source.value()))
+                .orderBy(APPROXIMATE_RANGES.FROM_LSN)
+                .fetch(r -> {
+                    Lsn to = r.value2() == null ? null : new Lsn(r.value2());
+                    return new ApproximateRange(
+                            new Lsn(r.value1()),
+                            to,
+                            r.value3(),
+                            archivedTimeBefore(source, r.value1()),
+                            to == null ? null : snapshotAtOrAfter(backups, to));
+                });
         Watermark watermark = archived.value1() == null
                 ? null
                 : new Watermark(
                         new Lsn(archived.value1()),
                         archived.value2() == null ? null : archived.value2().toInstant());
-        return RecoveryWindow.of(backups, gaps, watermark);
+        return RecoveryWindow.of(backups, gaps, approximate, watermark);
+    }
+
+    /**
+     * The earliest snapshot time of the {@code backups} whose consistent point is at or after {@code lsn}: every
+     * transaction committed below {@code lsn} committed before it. Null if there is none.
+     */
+    private static Instant snapshotAtOrAfter(List<BackupPoint> backups, Lsn lsn) {
+        return backups.stream()
+                .filter(b -> !b.consistentLsn().isBefore(lsn))
+                .map(BackupPoint::snapshotTime)
+                .min(Comparator.naturalOrder())
+                .orElse(null);
     }
 
     /**

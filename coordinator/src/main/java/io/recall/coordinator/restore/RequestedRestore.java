@@ -15,6 +15,7 @@ import java.util.UUID;
  * @param latestLsn for latest, time and xid targets: the durable watermark when the coordinator accepted the job,
  *     which the worker waits to see stored before it resolves the target
  * @param restorePointLsn for a restore point: the LSN recorded under its name
+ * @param approximation whether the restore replays across an approximate range, as judged at acceptance
  * @param connectionCiphertext the whole target connection string sealed by {@link io.recall.common.crypto.SecretCipher}
  * @param targetDisplay the target connection string with its password masked; never the password
  * @param tables null: every captured table
@@ -27,6 +28,7 @@ record RequestedRestore(
         boolean inclusive,
         Lsn latestLsn,
         Lsn restorePointLsn,
+        Approximation approximation,
         String connectionCiphertext,
         String targetDisplay,
         RestoreMode mode,

@@ -35,6 +35,10 @@ public final class RestoreApi {
      * A restore job as the API shows it. Every property is always present (null until known).
      *
      * @param target as requested, one property; null only while the job is known from a worker's report alone
+     * @param approximate whether the restore replays across a schema change that fallback DDL capture could not
+     *     rebuild exactly (the target lies in an approximate range of the recovery window), as judged when the job was
+     *     accepted; null when it was not judged (an xid target, a job written straight to {@code recall.restore-jobs})
+     * @param approximateReason why it is approximate: the ranges and their reasons; null unless it is
      * @param targetDatabase the target connection string with its password masked
      * @param restoredTo where the restore ended: the commit LSN and time of the last applied transaction
      * @param attempt grows when a worker restarts the job after another died; null until a worker reported
@@ -46,6 +50,8 @@ public final class RestoreApi {
             String status,
             Map<String, Object> target,
             boolean inclusive,
+            Boolean approximate,
+            String approximateReason,
             String targetDatabase,
             String mode,
             boolean createDatabase,

@@ -87,6 +87,8 @@ class RestoreIntakeListener {
                 r.getInclusive(),
                 lsn(r.getLatestLsn()),
                 lsn(r.getRestorePointLsn()),
+                // not judged: a job on the topic is not checked against the window (see the class comment)
+                Approximation.NOT_JUDGED,
                 connection.ciphertext(),
                 connection.display(),
                 RestoreMode.valueOf(r.getMode().name()),

@@ -39,6 +39,8 @@ class RestoreRepository {
             RESTORES.INCLUSIVE,
             RESTORES.LATEST_LSN,
             RESTORES.RESTORE_POINT_LSN,
+            RESTORES.APPROXIMATE,
+            RESTORES.APPROXIMATE_REASON,
             RESTORES.TARGET_CONNECTION_CIPHERTEXT,
             RESTORES.TARGET_DISPLAY,
             RESTORES.MODE,
@@ -92,6 +94,8 @@ class RestoreRepository {
         row.setLatestLsn(r.latestLsn() == null ? null : r.latestLsn().value());
         row.setRestorePointLsn(
                 r.restorePointLsn() == null ? null : r.restorePointLsn().value());
+        row.setApproximate(r.approximation().approximate());
+        row.setApproximateReason(r.approximation().reason());
         row.setTargetConnectionCiphertext(r.connectionCiphertext());
         row.setTargetDisplay(r.targetDisplay());
         row.setMode(r.mode().name());
@@ -200,6 +204,8 @@ class RestoreRepository {
                 r.getStatus(),
                 r.getTarget() == null ? null : json.read(r.getTarget(), new TypeReference<Map<String, Object>>() {}),
                 r.getInclusive(),
+                r.getApproximate(),
+                r.getApproximateReason(),
                 r.getTargetDisplay(),
                 r.getMode(),
                 r.getCreateDatabase(),

@@ -36,7 +36,8 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Accepts, lists and cancels restore jobs. The coordinator decides here whether a job may run (its target lies in the
- * source's recovery window, its target database is not the source); restore workers carry it out from
+ * source's recovery window, its target database is not the source) and records whether its restore replays across a
+ * schema change only approximately ({@link Approximation}); restore workers carry it out from
  * {@code recall.restore-jobs}.
  *
  * <p><b>Ordering contract.</b> A job is committed to the metadata database ({@code QUEUED}) before its request is
@@ -144,6 +145,13 @@ public class RestoreService {
         if (refusal.isPresent()) {
             throw new RestoreRefusedException(Reason.OUTSIDE_WINDOW, refusal.get(), RecoveryWindowView.of(window));
         }
+        Approximation approximation = switch (target) {
+            case AtLsn t -> admission.approximationAt(t.lsn(), "target LSN");
+            case AtTime t -> admission.approximationAt(t.time());
+            case AtXid t -> Approximation.NOT_JUDGED;
+            case AtRestorePoint t -> admission.approximationAt(restorePointLsn, "restore point '" + t.name() + "' at");
+            case Latest t -> admission.approximationOfLatest();
+        };
 
         RequestedRestore job = new RequestedRestore(
                 UUID.randomUUID(),
@@ -156,6 +164,7 @@ public class RestoreService {
                         ? latestPosition(source, admission.latestLsn())
                         : null,
                 restorePointLsn,
+                approximation,
                 cipher.encrypt(request.targetConnectionString().strip()),
                 connection.masked(),
                 mode,
@@ -181,11 +190,12 @@ public class RestoreService {
                 throw new RestoreUnavailableException(job.id(), error, e.getCause());
             }
             log.info(
-                    "restore {} of source '{}' to {} into {} queued",
+                    "restore {} of source '{}' to {} into {} queued{}",
                     job.id(),
                     source.name(),
                     job.target(),
-                    job.targetDisplay());
+                    job.targetDisplay(),
+                    Boolean.TRUE.equals(approximation.approximate()) ? "; " + approximation.reason() : "");
             return get(job.id());
         }
     }

@@ -2,11 +2,14 @@ package io.recall.coordinator.restore;
 
 import io.recall.common.Lsn;
 import io.recall.coordinator.catalog.RecoveryWindow;
+import io.recall.coordinator.catalog.RecoveryWindow.ApproximateRange;
 import io.recall.coordinator.catalog.RecoveryWindow.Interval;
 import io.recall.coordinator.catalog.RecoveryWindow.StreamGap;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /**
  * Whether a restore target lies in a source's recovery window (I4: no target inside a gap is accepted). Pure logic;
@@ -22,6 +25,12 @@ import java.util.Optional;
  *   <li>An xid only needs a window: the worker resolves it and fails the job clearly if it names no transaction.
  *   <li>{@code latest} needs a window whose stream is not broken now (an open gap).
  * </ul>
+ *
+ * <p>An accepted target may still lie in an approximate range (its restore replays across a schema change that
+ * fallback DDL capture could not rebuild exactly); the {@code approximation} methods say so, with the same means as the
+ * gap checks: an LSN or a restore point's LSN by the range itself; {@code latest} by the position it stands for now,
+ * and always while a range is open; a time by the latest archived time before the range and the snapshot time of the
+ * backup that ends it (see {@link ApproximateRange#mayCover}); an xid is not judged.
  *
  * @param durableLsn every transaction with commit LSN below it is durable in Kafka; null if unknown
  * @param durableCommitTime the commit time of the latest durable transaction; null if unknown
@@ -120,6 +129,40 @@ record TargetAdmission(RecoveryWindow window, Lsn durableLsn, Instant durableCom
                 .map(g -> "the source's stream is broken since " + g.fromLsn() + " (" + g.reason() + "): nothing"
                         + " after it is restorable until a new base backup completes; choose a target at or before "
                         + window.intervals().getLast().toLsn());
+    }
+
+    /** Whether a restore to {@code lsn} (an accepted target) replays across an approximate range. */
+    Approximation approximationAt(Lsn lsn, String what) {
+        return approximation(what + " " + lsn, r -> r.covers(lsn));
+    }
+
+    /** Whether a restore to {@code time} (an accepted target) may replay across an approximate range. */
+    Approximation approximationAt(Instant time) {
+        return approximation("target time " + time, r -> r.mayCover(time));
+    }
+
+    /** Whether a restore to {@code latest} (an accepted target) replays across an approximate range. */
+    Approximation approximationOfLatest() {
+        Lsn latest = latestLsn();
+        return approximation("the latest position, " + latest + " now,", r -> r.toLsn() == null || r.covers(latest));
+    }
+
+    private Approximation approximation(String what, Predicate<ApproximateRange> covers) {
+        List<ApproximateRange> ranges =
+                window.approximate().stream().filter(covers).toList();
+        if (ranges.isEmpty()) {
+            return Approximation.EXACT;
+        }
+        return Approximation.because(what + " lies where the source's schema changed in a way capture could not"
+                + " record exactly, so the restore replays across the change only approximately: "
+                + ranges.stream().map(TargetAdmission::describe).collect(Collectors.joining("; "))
+                + ". A target before the change, or at or after the base backup that followed it, restores exactly");
+    }
+
+    private static String describe(ApproximateRange r) {
+        return "from " + r.fromLsn()
+                + (r.toLsn() == null ? " on (until the next base backup completes)" : " to " + r.toLsn()) + " ("
+                + r.reason() + ")";
     }
 
     /** The position a {@code latest} target stands for now: the durable watermark, or the window's end if later. */

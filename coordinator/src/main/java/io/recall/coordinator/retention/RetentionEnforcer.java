@@ -1,5 +1,6 @@
 package io.recall.coordinator.retention;
 
+import static io.recall.coordinator.db.Tables.APPROXIMATE_RANGES;
 import static io.recall.coordinator.db.Tables.BASE_BACKUPS;
 import static io.recall.coordinator.db.Tables.RESTORES;
 import static io.recall.coordinator.db.Tables.SCHEMA_CHANGES;
@@ -36,8 +37,9 @@ import org.springframework.transaction.support.TransactionTemplate;
 /**
  * Carries out a {@link RetentionPolicy} for one source: deletes the base backups before the oldest kept one, the
  * segments wholly before its consistent point (last LSN below it: replay from any kept backup never reads them), the
- * gaps that end at or before it, the schema changes committed before it (every kept backup's dump already holds their
- * result), and failed backup attempts requested before its snapshot.
+ * gaps and approximate ranges that end at or before it (no restorable target lies in them any more), the schema
+ * changes committed before it (every kept backup's dump already holds their result), and failed backup attempts
+ * requested before its snapshot.
  *
  * <p><b>Ordering contract.</b> Each item goes in one step: its catalog row is deleted in a transaction, its objects are
  * deleted from storage inside that transaction, and the transaction commits only after storage confirmed. A storage
@@ -57,9 +59,10 @@ class RetentionEnforcer {
     record SourceRetention(SourceId source, RetentionPolicy policy) {}
 
     /** What one run deleted for a source. */
-    record Pruned(int baseBackups, int segments, int gaps, int schemaChanges, int failedBackups) {
+    record Pruned(
+            int baseBackups, int segments, int gaps, int approximateRanges, int schemaChanges, int failedBackups) {
         boolean isEmpty() {
-            return baseBackups + segments + gaps + schemaChanges + failedBackups == 0;
+            return baseBackups + segments + gaps + approximateRanges + schemaChanges + failedBackups == 0;
         }
     }
 
@@ -125,7 +128,7 @@ class RetentionEnforcer {
                 .fetch(r -> r.value1()));
         Plan plan = policy.plan(backups, now, inUse);
         if (plan.oldestKept().isEmpty()) {
-            return new Pruned(0, 0, 0, 0, 0);
+            return new Pruned(0, 0, 0, 0, 0, 0);
         }
         Backup boundary = plan.oldestKept().get();
         int deletedBackups = 0;
@@ -147,17 +150,20 @@ class RetentionEnforcer {
         }
         int segments = deleteSegments(source, boundary.consistentLsn());
         int gaps = deleteGaps(source, boundary.consistentLsn());
+        int approximateRanges = deleteApproximateRanges(source, boundary.consistentLsn());
         int schemaChanges = deleteSchemaChanges(source, boundary.consistentLsn());
-        Pruned pruned = new Pruned(deletedBackups, segments, gaps, schemaChanges, failed);
+        Pruned pruned = new Pruned(deletedBackups, segments, gaps, approximateRanges, schemaChanges, failed);
         if (!pruned.isEmpty()) {
             log.info(
-                    "retention {} of source {}: deleted {} base backup(s), {} segment(s), {} gap(s), {} schema"
-                            + " change(s) and {} failed backup attempt(s) before base backup {} (consistent point {})",
+                    "retention {} of source {}: deleted {} base backup(s), {} segment(s), {} gap(s), {} approximate"
+                            + " range(s), {} schema change(s) and {} failed backup attempt(s) before base backup {}"
+                            + " (consistent point {})",
                     policy,
                     source,
                     deletedBackups,
                     segments,
                     gaps,
+                    approximateRanges,
                     schemaChanges,
                     failed,
                     boundary.id(),
@@ -247,6 +253,16 @@ class RetentionEnforcer {
             deleted++;
         }
         return deleted;
+    }
+
+    /** Catalog rows only: nothing of them is in storage. An open range stays, however old its start. */
+    private int deleteApproximateRanges(SourceId source, Lsn boundary) {
+        return db.deleteFrom(APPROXIMATE_RANGES)
+                .where(APPROXIMATE_RANGES.SOURCE_ID.eq(source.value()))
+                .and(APPROXIMATE_RANGES.TO_LSN.isNotNull())
+                // LSNs stay far below 2^63 (see V1__metadata.sql), so signed comparison is LSN order
+                .and(APPROXIMATE_RANGES.TO_LSN.le(boundary.value()))
+                .execute();
     }
 
     /** Catalog rows only: nothing of them is in storage. */

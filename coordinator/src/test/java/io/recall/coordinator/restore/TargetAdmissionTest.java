@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.recall.common.Lsn;
 import io.recall.coordinator.catalog.RecoveryWindow;
+import io.recall.coordinator.catalog.RecoveryWindow.ApproximateRange;
 import io.recall.coordinator.catalog.RecoveryWindow.Interval;
 import io.recall.coordinator.catalog.RecoveryWindow.StreamGap;
 import java.time.Instant;
@@ -27,7 +28,8 @@ class TargetAdmissionTest {
             List.of(
                     new Interval(lsn("0/1000"), t(0), lsn("0/3000"), t(2)),
                     new Interval(lsn("0/8000"), t(10), lsn("0/9100"), t(12))),
-            List.of(new StreamGap(lsn("0/3000"), lsn("0/8000"), "slot lost", t(2))));
+            List.of(new StreamGap(lsn("0/3000"), lsn("0/8000"), "slot lost", t(2))),
+            List.of());
 
     private static final TargetAdmission ADMISSION = new TargetAdmission(BROKEN_ONCE, lsn("0/9800"), t(13));
 
@@ -80,7 +82,8 @@ class TargetAdmissionTest {
     void anOpenGapRefusesEverythingAfterIt() {
         RecoveryWindow open = new RecoveryWindow(
                 List.of(new Interval(lsn("0/1000"), t(0), lsn("0/3000"), t(2))),
-                List.of(new StreamGap(lsn("0/3000"), null, "WAL removed", t(2))));
+                List.of(new StreamGap(lsn("0/3000"), null, "WAL removed", t(2))),
+                List.of());
         TargetAdmission admission = new TargetAdmission(open, lsn("0/9000"), t(20));
         assertThat(admission.refuseLsn(lsn("0/2FFF"), "target LSN")).isEmpty();
         assertThat(admission.refuseLsn(lsn("0/5000"), "target LSN"))
@@ -95,12 +98,85 @@ class TargetAdmissionTest {
 
     @Test
     void anEmptyWindowRefusesEveryKindOfTarget() {
-        TargetAdmission empty = new TargetAdmission(new RecoveryWindow(List.of(), List.of()), lsn("0/5000"), t(1));
+        TargetAdmission empty =
+                new TargetAdmission(new RecoveryWindow(List.of(), List.of(), List.of()), lsn("0/5000"), t(1));
         assertThat(empty.refuseLsn(lsn("0/1000"), "target LSN")).isPresent();
         assertThat(empty.refuseTime(t(0))).isPresent();
         assertThat(empty.refuseXid()).hasValueSatisfying(m -> assertThat(m).contains("nothing restorable yet"));
         assertThat(empty.refuseLatest()).isPresent();
         assertThat(ADMISSION.refuseXid()).isEmpty();
         assertThat(ADMISSION.refuseLatest()).isEmpty();
+    }
+
+    /**
+     * One interval 0/1000@0..0/9000@30, with the approximate range 0/4000..0/6000 (archived up to t(10) before it, a
+     * backup at 0/6000 taken at t(20)) and the open one from 0/8000 (archived up to t(25) before it).
+     */
+    private static final RecoveryWindow APPROXIMATE = new RecoveryWindow(
+            List.of(new Interval(lsn("0/1000"), t(0), lsn("0/9000"), t(30))),
+            List.of(),
+            List.of(
+                    new ApproximateRange(lsn("0/4000"), lsn("0/6000"), "ALTER TABLE t ADD COLUMN c", t(10), t(20)),
+                    new ApproximateRange(lsn("0/8000"), null, "ALTER TABLE u DROP COLUMN d", t(25), null)));
+
+    @Test
+    void lsnTargetsInsideAnApproximateRangeAreAcceptedAndSaySo() {
+        TargetAdmission admission = new TargetAdmission(APPROXIMATE, lsn("0/9800"), t(31));
+        for (String lsn : List.of("0/1000", "0/3FFF", "0/6000", "0/7FFF")) {
+            assertThat(admission.refuseLsn(lsn(lsn), "target LSN")).as(lsn).isEmpty();
+            assertThat(admission.approximationAt(lsn(lsn), "target LSN"))
+                    .as(lsn)
+                    .isEqualTo(Approximation.EXACT);
+        }
+        for (String lsn : List.of("0/4000", "0/5000", "0/5FFF")) {
+            assertThat(admission.refuseLsn(lsn(lsn), "target LSN")).as(lsn).isEmpty();
+            Approximation a = admission.approximationAt(lsn(lsn), "target LSN");
+            assertThat(a.approximate()).as(lsn).isTrue();
+            assertThat(a.reason())
+                    .contains("target LSN " + lsn, "from 0/4000 to 0/6000 (ALTER TABLE t ADD COLUMN c)")
+                    .doesNotContain("DROP COLUMN");
+        }
+        for (String lsn : List.of("0/8000", "0/9800")) {
+            assertThat(admission.refuseLsn(lsn(lsn), "target LSN")).as(lsn).isEmpty();
+            assertThat(admission
+                            .approximationAt(lsn(lsn), "restore point 'p' at")
+                            .reason())
+                    .as(lsn)
+                    .contains("restore point 'p' at " + lsn, "from 0/8000 on", "ALTER TABLE u DROP COLUMN d");
+        }
+    }
+
+    @Test
+    void timeTargetsAreApproximateBetweenTheArchivedTimeBeforeARangeAndTheBackupAfterIt() {
+        TargetAdmission admission = new TargetAdmission(APPROXIMATE, lsn("0/9800"), t(31));
+        for (Instant exact : List.of(t(0), t(10), t(20), t(25))) {
+            assertThat(admission.refuseTime(exact)).as(exact.toString()).isEmpty();
+            assertThat(admission.approximationAt(exact)).as(exact.toString()).isEqualTo(Approximation.EXACT);
+        }
+        for (Instant inside : List.of(t(11), t(19))) {
+            assertThat(admission.refuseTime(inside)).as(inside.toString()).isEmpty();
+            assertThat(admission.approximationAt(inside).reason())
+                    .contains("target time " + inside, "ALTER TABLE t ADD COLUMN c");
+        }
+        assertThat(admission.approximationAt(t(26)).reason()).contains("ALTER TABLE u DROP COLUMN d");
+    }
+
+    @Test
+    void latestIsApproximateWhileARangeIsOpenOrCoversItsPosition() {
+        assertThat(new TargetAdmission(APPROXIMATE, lsn("0/9800"), t(31))
+                        .approximationOfLatest()
+                        .reason())
+                .contains("0/9800", "from 0/8000 on");
+        RecoveryWindow closed = new RecoveryWindow(
+                APPROXIMATE.intervals(),
+                List.of(),
+                List.of(new ApproximateRange(lsn("0/4000"), lsn("0/A000"), "ALTER TABLE t ADD COLUMN c", t(10), null)));
+        assertThat(new TargetAdmission(closed, lsn("0/9800"), t(31))
+                        .approximationOfLatest()
+                        .approximate())
+                .isTrue();
+        assertThat(new TargetAdmission(closed, lsn("0/A000"), t(31)).approximationOfLatest())
+                .isEqualTo(Approximation.EXACT);
+        assertThat(ADMISSION.approximationOfLatest()).isEqualTo(Approximation.EXACT);
     }
 }
