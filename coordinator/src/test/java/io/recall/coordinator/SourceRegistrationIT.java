@@ -99,7 +99,7 @@ class SourceRegistrationIT extends CoordinatorIT {
                 .isEqualTo("PASS");
         assertThat(check(s.get("probe"), "role_replication").get("found").asText())
                 .contains("REPLICATION");
-        assertThat(check(s.get("probe"), "ddl_capture").get("found").asText()).contains("SNAPSHOT_DIFF");
+        assertThat(check(s.get("probe"), "ddl_capture").get("found").asText()).contains("FALLBACK");
         assertThat(check(s.get("probe"), "generated_columns").get("found").asText())
                 .contains("public.customers.upper_name");
         // the default max_slot_wal_keep_size is unlimited: registration goes ahead with a warning that says so

@@ -17,10 +17,16 @@ import java.util.List;
  */
 public final class Timeline {
 
-    private record Entry(Lsn from, boolean gap, JsonNode node) {}
+    private enum Kind {
+        INTERVAL,
+        GAP,
+        APPROXIMATE
+    }
+
+    private record Entry(Lsn from, Kind kind, JsonNode node) {}
 
     private static final Comparator<Entry> IN_LSN_ORDER =
-            Comparator.comparing(Entry::from).thenComparing(Entry::gap);
+            Comparator.comparing(Entry::from).thenComparing(Entry::kind);
 
     private Timeline() {}
 
@@ -36,7 +42,7 @@ public final class Timeline {
         Instant earliest = null;
         Instant latest = null;
         for (JsonNode i : window.path("intervals")) {
-            entries.add(new Entry(Lsn.parse(Json.text(i, "fromLsn")), false, i));
+            entries.add(new Entry(Lsn.parse(Json.text(i, "fromLsn")), Kind.INTERVAL, i));
             intervals++;
             Instant from = Formats.instant(Json.text(i, "fromTime"));
             Instant to = Formats.instant(Json.text(i, "toTime"));
@@ -47,8 +53,13 @@ public final class Timeline {
             }
         }
         for (JsonNode g : window.path("gaps")) {
-            entries.add(new Entry(Lsn.parse(Json.text(g, "fromLsn")), true, g));
+            entries.add(new Entry(Lsn.parse(Json.text(g, "fromLsn")), Kind.GAP, g));
             gaps++;
+        }
+        int approximate = 0;
+        for (JsonNode a : window.path("approximate")) {
+            entries.add(new Entry(Lsn.parse(Json.text(a, "fromLsn")), Kind.APPROXIMATE, a));
+            approximate++;
         }
         entries.sort(IN_LSN_ORDER);
 
@@ -60,16 +71,17 @@ public final class Timeline {
         Table table = new Table("", "FROM LSN", "FROM (UTC)", "TO LSN", "TO (UTC)", "SPAN");
         for (Entry e : entries) {
             JsonNode n = e.node();
-            if (e.gap()) {
+            if (e.kind() != Kind.INTERVAL) {
                 String to = Json.text(n, "toLsn");
                 String reason = Json.text(n, "reason");
+                String what = e.kind() == Kind.GAP ? "not restorable" : "restorable, approximately";
                 table.row(
-                        "gap",
+                        e.kind() == Kind.GAP ? "gap" : "approximate",
                         Json.text(n, "fromLsn"),
                         "",
                         to == null ? "open" : to,
                         "",
-                        reason == null ? "not restorable" : "not restorable: " + reason);
+                        reason == null ? what : what + ": " + reason);
             } else {
                 Instant from = Formats.instant(Json.text(n, "fromTime"));
                 Instant to = Formats.instant(Json.text(n, "toTime"));
@@ -97,6 +109,11 @@ public final class Timeline {
             }
         }
         summary.append("; ").append(gaps == 1 ? "1 gap" : gaps + " gaps");
+        if (approximate > 0) {
+            summary.append("; ")
+                    .append(approximate == 1 ? "1 approximate range" : approximate + " approximate ranges")
+                    .append(" (schema changes captured without event triggers)");
+        }
         lines.add(summary.toString());
         return lines;
     }

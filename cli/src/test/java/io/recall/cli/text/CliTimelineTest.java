@@ -47,6 +47,24 @@ class CliTimelineTest {
     }
 
     @Test
+    void approximateRangesAreListedAsRestorableApproximately() throws Exception {
+        var window = JSON.readTree("""
+                {"intervals": [{"fromLsn": "0/100", "fromTime": "2026-11-23T10:00:00Z",
+                                "toLsn": "0/900", "toTime": "2026-11-23T10:01:00Z"}],
+                 "gaps": [],
+                 "approximate": [{"fromLsn": "0/300", "toLsn": "0/500", "reason": "column q changed type"}]}
+                """);
+        assertThat(Timeline.lines(window))
+                .anySatisfy(l -> assertThat(l)
+                        .startsWith("approximate  0/300")
+                        .contains("0/500")
+                        .endsWith("restorable, approximately: column q changed type"))
+                .last()
+                .isEqualTo("1 restorable interval, 1m 00s in all, from 2026-11-23T10:00:00Z to 2026-11-23T10:01:00Z;"
+                        + " 0 gaps; 1 approximate range (schema changes captured without event triggers)");
+    }
+
+    @Test
     void anEmptyWindowSaysWhy() throws Exception {
         assertThat(Timeline.lines(JSON.readTree("{\"intervals\": [], \"gaps\": []}")))
                 .containsExactly("nothing restorable yet: no base backup has finished");

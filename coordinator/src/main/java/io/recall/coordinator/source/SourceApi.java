@@ -37,7 +37,7 @@ public final class SourceApi {
      * @param archiveErrorSince when those failures began
      * @param deletionRequestedAt set when a {@code DELETE} began and has not finished (e.g. the slot was still in use)
      * @param ddlCaptureMode how the probe expects schema changes to be captured ({@code EVENT_TRIGGER} for a superuser,
-     *     else {@code SNAPSHOT_DIFF})
+     *     else {@code FALLBACK})
      * @param ddlCapture how the capture worker reported it captures them; absent until a worker has reported
      */
     public record SourceView(

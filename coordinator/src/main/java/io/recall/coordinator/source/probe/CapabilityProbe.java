@@ -101,7 +101,7 @@ public class CapabilityProbe {
                     server.versionNum,
                     systemId,
                     role.superuser,
-                    role.superuser ? DdlCaptureMode.EVENT_TRIGGER : DdlCaptureMode.SNAPSHOT_DIFF,
+                    role.superuser ? DdlCaptureMode.EVENT_TRIGGER : DdlCaptureMode.FALLBACK,
                     plan.publishable);
             log.info(
                     "probed {}: outcome {}, {} tables, {} checks",
@@ -558,7 +558,8 @@ public class CapabilityProbe {
 
     private static ProbeCheck ddlModeCheck(Role r) {
         String why = "schema changes are captured with event triggers when the role may create them (superuser on"
-                + " PostgreSQL 13-17), otherwise by comparing schema snapshots";
+                + " PostgreSQL 13-17), otherwise derived from the stream and the catalog, exactly for most changes (see the"
+                + " README's Schema changes)";
         if (r.superuser) {
             return pass(
                     "ddl_capture",
@@ -567,7 +568,7 @@ public class CapabilityProbe {
         }
         return pass(
                 "ddl_capture",
-                "not a superuser: DDL captured by schema snapshots (" + DdlCaptureMode.SNAPSHOT_DIFF + ")",
+                "not a superuser: DDL derived from the stream and the catalog (" + DdlCaptureMode.FALLBACK + ")",
                 why);
     }
 

@@ -4,6 +4,9 @@ package io.recall.coordinator.source.probe;
 public enum DdlCaptureMode {
     /** Event triggers record each DDL's resulting state in the stream (needs superuser on PostgreSQL 13-17). */
     EVENT_TRIGGER,
-    /** No event triggers: schema snapshots taken and compared at boundaries (managed services). */
-    SNAPSHOT_DIFF
+    /**
+     * No event triggers (managed services): column changes derived from the stream's Relation messages and the
+     * catalog, tables found by polling; what cannot be rebuilt exactly is an approximate range until a new base backup.
+     */
+    FALLBACK
 }
