@@ -76,8 +76,9 @@ class DesiredStateIT extends CoordinatorIT {
                 .isEqualTo(s.view().get("publicationName").asText());
         assertThat(state.getBaseBackupRequestId()).isNull();
         assertThat(state.getTablePatterns())
-                .as("no include pattern: every user table")
-                .isEmpty();
+                .as("no include pattern: every user table, said so explicitly")
+                .extracting(TablePatternSpec::getSchema$, TablePatternSpec::getTable, TablePatternSpec::getExclude)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("*", null, false));
 
         // I5: the password travels only as the ciphertext, which the workers' copy of the keyring opens
         String ciphertext = state.getConnection().getPasswordCiphertext();

@@ -33,7 +33,6 @@ import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -378,20 +377,13 @@ class StandaloneDdlIT {
     }
 
     /**
-     * Product bug, kept apart so that the rest of the class passes: after {@code DROP SCHEMA ... CASCADE} of a schema
-     * that holds a table of the base backup, every restore past the drop fails in VERIFYING with "after the restore,
-     * captured tables are missing from the target: ["scratch"."tmp"]". The event trigger records only the schema
-     * (dependent objects are left out on purpose), and the restore worker's drop of a schema marks as dropped only
-     * the tables that an earlier replayed change renamed or moved into it, so the final check still expects the
-     * base-backup table that went with the schema. Runs after the other tests: it changes the source. Remove
-     * {@code @Disabled} once fixed; run it now with
-     * {@code -Djunit.jupiter.conditions.deactivate=org.junit.*DisabledCondition}.
+     * After {@code DROP SCHEMA ... CASCADE} of a schema that holds a table of the base backup, a restore past the drop
+     * succeeds without that table (the event trigger records only the schema; the tables that go with it must not be
+     * expected by the final check). Runs after the other tests: it changes the source.
      */
     @Test
     @Order(5)
-    @Disabled("Recall bug: a restore past DROP SCHEMA ... CASCADE of a schema holding a base-backup table FAILS in"
-            + " VERIFYING (captured tables are missing from the target)")
-    void knownBugARestorePastDropSchemaCascadeOfABaseBackupTableSucceeds() throws Exception {
+    void aRestorePastDropSchemaCascadeOfABaseBackupTableSucceeds() throws Exception {
         List<Checkpoint> cascadePoints = new ArrayList<>();
         Checkpoint cascade = run(
                 new Step("drop-schema-cascade", List.of("DROP SCHEMA"), "DROP SCHEMA scratch CASCADE"), cascadePoints);

@@ -180,6 +180,8 @@ public record DdlRecord(
      * @param generated the expression of a stored generated column
      * @param local false for a column a partition inherits from its parent
      * @param missing the value rows older than a fast-default ADD COLUMN read, as text; null when there is none
+     * @param typeOid the type's oid on the source (pg_attribute.atttypid), as pgoutput's Relation message names it
+     * @param typmod the type modifier (pg_attribute.atttypmod)
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Column(
@@ -193,7 +195,9 @@ public record DdlRecord(
             String identity,
             String identitySequence,
             boolean local,
-            String missing) {
+            String missing,
+            Long typeOid,
+            Integer typmod) {
 
         @JsonCreator
         static Column of(
@@ -207,7 +211,9 @@ public record DdlRecord(
                 @JsonProperty("identity") String identity,
                 @JsonProperty("identitySequence") String identitySequence,
                 @JsonProperty("local") Boolean local,
-                @JsonProperty("missing") String missing) {
+                @JsonProperty("missing") String missing,
+                @JsonProperty("typeOid") Long typeOid,
+                @JsonProperty("typmod") Integer typmod) {
             return new Column(
                     num,
                     name,
@@ -219,7 +225,9 @@ public record DdlRecord(
                     identity,
                     identitySequence,
                     local == null || local,
-                    missing);
+                    missing,
+                    typeOid,
+                    typmod);
         }
     }
 

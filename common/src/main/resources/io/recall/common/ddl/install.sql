@@ -48,6 +48,8 @@ SELECT CASE
                 'num', a.attnum,
                 'name', a.attname,
                 'type', format_type(a.atttypid, a.atttypmod),
+                'typeOid', a.atttypid,
+                'typmod', a.atttypmod,
                 'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation THEN
                     (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
                        FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
@@ -127,15 +129,29 @@ BEGIN
 END
 $fn$;
 
--- Whether a Recall publication of this database wants the table (its patterns match it).
+-- Whether a Recall publication of this database wants the table (its patterns match it; schema '*' is every schema;
+-- no include pattern at all means no patterns are known, and no table is added by itself).
 CREATE OR REPLACE FUNCTION _recall.wanted(pub name, sch name, tab name) RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
-SELECT (NOT EXISTS (SELECT 1 FROM _recall.ddl_tables t WHERE t.publication = pub AND NOT t.exclude)
-        OR EXISTS (SELECT 1 FROM _recall.ddl_tables t WHERE t.publication = pub AND NOT t.exclude
-                      AND t.schema_name = sch AND (t.table_name IS NULL OR t.table_name = tab)))
+SELECT EXISTS (SELECT 1 FROM _recall.ddl_tables t WHERE t.publication = pub AND NOT t.exclude
+                  AND (t.schema_name = '*' OR t.schema_name = sch) AND (t.table_name IS NULL OR t.table_name = tab))
    AND NOT EXISTS (SELECT 1 FROM _recall.ddl_tables t WHERE t.publication = pub AND t.exclude
-                      AND t.schema_name = sch AND (t.table_name IS NULL OR t.table_name = tab))
+                      AND (t.schema_name = '*' OR t.schema_name = sch)
+                      AND (t.table_name IS NULL OR t.table_name = tab))
    AND sch <> '_recall' AND sch <> 'information_schema' AND sch NOT LIKE 'pg\_%'
+$fn$;
+
+-- Emits one batch of rows, in pieces of at most 65536 characters (a record in Kafka takes about 1 MB at most).
+CREATE OR REPLACE FUNCTION _recall.emit_batch(sch name, tab name, part int, why text, batch text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    pieces int := greatest(1, ceil(length(batch) / 65536.0)::int);
+BEGIN
+    FOR i IN 0 .. pieces - 1 LOOP
+        PERFORM _recall.emit('recall.ddl.rows', jsonb_build_object('schema', sch, 'name', tab, 'part', part,
+            'reason', why, 'piece', i, 'pieces', pieces)::text || chr(10) || substr(batch, i * 65536 + 1, 65536));
+    END LOOP;
+END
 $fn$;
 
 -- Emits the current rows of a table in bounded messages: its history in the stream restarts from them.
@@ -156,17 +172,15 @@ BEGIN
     FOR r IN EXECUTE format('SELECT to_json(t)::text AS j FROM ONLY %I.%I t', sch, tab) LOOP
         batch := batch || CASE WHEN n > 0 THEN ',' ELSE '' END || r.j;
         n := n + 1;
-        IF length(batch) > 262144 THEN
-            PERFORM _recall.emit('recall.ddl.rows', jsonb_build_object('schema', sch, 'name', tab, 'part', part,
-                'reason', why)::text || chr(10) || '[' || batch || ']');
+        IF length(batch) > 65536 THEN
+            PERFORM _recall.emit_batch(sch, tab, part, why, '[' || batch || ']');
             part := part + 1;
             batch := '';
             n := 0;
         END IF;
     END LOOP;
     IF n > 0 OR part = 0 THEN
-        PERFORM _recall.emit('recall.ddl.rows', jsonb_build_object('schema', sch, 'name', tab, 'part', part,
-            'reason', why)::text || chr(10) || '[' || batch || ']');
+        PERFORM _recall.emit_batch(sch, tab, part, why, '[' || batch || ']');
     END IF;
 END
 $fn$;

@@ -147,15 +147,21 @@ class DesiredStatePublisher {
     }
 
     /**
-     * The selection as patterns, so that capture can add a table created later that matches: include patterns first
-     * (none = every user table), then exclude patterns. Names are already case-folded, as PostgreSQL stores them.
+     * The selection as patterns, so that capture can add a table created later that matches: include patterns first,
+     * then exclude patterns. A selection without include patterns (every user table) is the include pattern of schema
+     * {@value #EVERY_SCHEMA}: an empty list means "no patterns known" (a desired state older than them), and capture
+     * then adds no table by itself. Names are already case-folded, as PostgreSQL stores them.
      */
     static List<TablePatternSpec> tablePatterns(TableSelection selection) {
-        return Stream.concat(
-                        selection.include().stream().map(p -> spec(p, false)),
-                        selection.exclude().stream().map(p -> spec(p, true)))
+        Stream<TablePatternSpec> include = selection.include().isEmpty()
+                ? Stream.of(new TablePatternSpec(EVERY_SCHEMA, null, false))
+                : selection.include().stream().map(p -> spec(p, false));
+        return Stream.concat(include, selection.exclude().stream().map(p -> spec(p, true)))
                 .toList();
     }
+
+    /** The schema of the include pattern that takes every user table. */
+    static final String EVERY_SCHEMA = "*";
 
     private static TablePatternSpec spec(TablePattern p, boolean exclude) {
         return new TablePatternSpec(p.schema(), p.table(), exclude);

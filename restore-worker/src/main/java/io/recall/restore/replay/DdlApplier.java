@@ -68,6 +68,9 @@ final class DdlApplier {
     private final ReplayCounters counters;
     // the record being applied was derived by the fallback capture and is not exact
     private boolean approximate;
+    // the pieces of a rows part so far (a part longer than one message comes in pieces, in order)
+    private final StringBuilder pieces = new StringBuilder();
+    private int expectedPiece;
 
     DdlApplier(Connection connection, ReplayCounters counters) {
         this.connection = connection;
@@ -95,7 +98,7 @@ final class DdlApplier {
                 apply(DdlRecord.parse(content));
                 counters.schemaChanges++;
             }
-            case DdlCapture.ROWS_PREFIX -> rows(RowsRecord.parse(content));
+            case DdlCapture.ROWS_PREFIX -> piece(RowsRecord.parse(content));
             case DdlCapture.GAP_PREFIX ->
                 // the stream has a gap from here on; the window excludes it and restore targets inside it are refused
                 log.warn("the source's DDL capture failed at this point: {}", new String(content));
@@ -179,6 +182,22 @@ final class DdlApplier {
             case IndexState i -> exec("DROP INDEX IF EXISTS " + name + " CASCADE");
             case SequenceState s -> exec("DROP SEQUENCE IF EXISTS " + name + " CASCADE");
             case SchemaState s -> {
+                // the tables in it go too: the final check must not expect them, nor their post-replay objects
+                List<String> tables = new ArrayList<>();
+                try (PreparedStatement ps = connection.prepareStatement("SELECT c.relname FROM pg_catalog.pg_class c"
+                        + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ?"
+                        + " AND c.relkind IN ('r', 'p')")) {
+                    ps.setString(1, s.name());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            tables.add(rs.getString(1));
+                        }
+                    }
+                }
+                for (String t : tables) {
+                    skipPostData("*", s.name(), t, "*");
+                    renamed(s.name(), t, null, null);
+                }
                 exec("DROP SCHEMA IF EXISTS " + name + " CASCADE");
                 try (PreparedStatement ps = connection.prepareStatement("INSERT INTO " + RENAMES_TABLE
                         + " (old_schema, old_name) SELECT DISTINCT old_schema, old_name FROM " + RENAMES_TABLE
@@ -406,7 +425,9 @@ final class DdlApplier {
                 null,
                 null,
                 a.local(),
-                null);
+                null,
+                a.typeOid(),
+                a.typmod());
         exec("ALTER TABLE " + table + " ADD COLUMN " + columnDefinition(first));
         exec("ALTER TABLE " + table + " ALTER COLUMN " + quote(a.name())
                 + (a.defaultExpr() == null ? " DROP DEFAULT" : " SET DEFAULT " + a.defaultExpr()));
@@ -542,6 +563,27 @@ final class DdlApplier {
     }
 
     // ------------------------------------------------------------------------------------------------ rows
+
+    /** Gathers the pieces of one part; the last one applies the whole part. */
+    private void piece(RowsRecord r) throws SQLException {
+        if (r.pieces() <= 1) {
+            rows(r);
+            return;
+        }
+        if (r.piece() == 0) {
+            pieces.setLength(0);
+        } else if (r.piece() != expectedPiece) {
+            throw new ReplayStreamException("rows of " + r.schema() + "." + r.name() + " arrived out of order: piece "
+                    + r.piece() + " where " + expectedPiece + " was due");
+        }
+        pieces.append(r.rowsJson());
+        expectedPiece = r.piece() + 1;
+        if (expectedPiece == r.pieces()) {
+            rows(new RowsRecord(r.schema(), r.name(), r.part(), r.reason(), 0, 1, pieces.toString()));
+            pieces.setLength(0);
+            expectedPiece = 0;
+        }
+    }
 
     /** Replaces (part 0) or extends a table's rows with the ones the source had when the record was written. */
     void rows(RowsRecord r) throws SQLException {
@@ -819,6 +861,8 @@ final class DdlApplier {
                             null,
                             null,
                             true,
+                            null,
+                            null,
                             null));
                 }
             }

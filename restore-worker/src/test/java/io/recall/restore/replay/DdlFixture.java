@@ -147,8 +147,9 @@ final class DdlFixture implements AutoCloseable {
         Map<String, String> out = new TreeMap<>();
         for (String t : tables) {
             try (Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery("SELECT count(*) || ':' || coalesce(md5(string_agg(x.t::text, E'\\n'"
-                            + " ORDER BY x.t::text COLLATE \"C\")), '') FROM " + t + " x(t)")) {
+                    // whole rows as text (the alias is the row, not its first column)
+                    ResultSet rs = st.executeQuery("SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, E'\\n'"
+                            + " ORDER BY x::text COLLATE \"C\")), '') FROM " + t + " x")) {
                 rs.next();
                 out.put(t, rs.getString(1));
             }

@@ -62,6 +62,9 @@ abstract class DdlReplayTest {
         "CREATE TABLE measures (id int, k int, v numeric, PRIMARY KEY (id, k)) PARTITION BY RANGE (k)",
         "CREATE TABLE measures_0 PARTITION OF measures FOR VALUES FROM (0) TO (100)",
         "CREATE TABLE parents (id int PRIMARY KEY)",
+        "CREATE SCHEMA scratch",
+        "CREATE TABLE scratch.tmp (id int PRIMARY KEY, v text)",
+        "INSERT INTO scratch.tmp VALUES (1, 'a'), (2, 'b')",
         "CREATE TABLE kids (id int PRIMARY KEY, parent int REFERENCES parents (id), other int REFERENCES items (id))",
         "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
         "CREATE TRIGGER kids_touch BEFORE UPDATE ON kids FOR EACH ROW EXECUTE FUNCTION touch()",
@@ -115,6 +118,11 @@ abstract class DdlReplayTest {
                     "DROP TABLE parents CASCADE",
                     "INSERT INTO children VALUES (11, 999, 32)"),
             new Step(
+                    "drop-schema-cascade",
+                    "UPDATE scratch.tmp SET v = 'c' WHERE id = 1",
+                    "DROP SCHEMA scratch CASCADE",
+                    "INSERT INTO items (id, qty) VALUES (1004, 4)"),
+            new Step(
                     "drop-column-with-foreign-key",
                     "ALTER TABLE children DROP COLUMN other",
                     "INSERT INTO children VALUES (12, 998)"),
@@ -131,6 +139,12 @@ abstract class DdlReplayTest {
                     "volatile-default-rewrite",
                     "ALTER TABLE items ADD COLUMN stamp timestamptz DEFAULT clock_timestamp()",
                     "UPDATE items SET qty = 0 WHERE id = 1"),
+            new Step(
+                    "rewrite-of-a-table-with-large-rows",
+                    "BEGIN; CREATE TABLE blobs (id int PRIMARY KEY, body text); INSERT INTO blobs VALUES (1, repeat('x',"
+                            + " 300000)), (2, repeat(md5('y'), 9000)), (3, NULL); COMMIT",
+                    "ALTER TABLE blobs ALTER COLUMN id TYPE bigint",
+                    "UPDATE blobs SET body = 'small' WHERE id = 3"),
             new Step(
                     "rename-column-mid-transaction",
                     "BEGIN; INSERT INTO items (id, qty) VALUES (1003, 3); ALTER TABLE items RENAME COLUMN qty TO"
@@ -160,7 +174,8 @@ abstract class DdlReplayTest {
                         "public.doomed",
                         "public.measures",
                         "public.parents",
-                        "public.kids"),
+                        "public.kids",
+                        "scratch.tmp"),
                 List.of(new TablePatternSpec("public", null, false), new TablePatternSpec("extra", null, false)),
                 1,
                 null);

@@ -7,6 +7,7 @@ import io.recall.schemas.catalog.CaptureState;
 import io.recall.schemas.catalog.DdlCaptureMode;
 import io.recall.schemas.catalog.SchemaChanged;
 import io.recall.schemas.catalog.SourceStatusReport;
+import io.recall.schemas.source.TablePatternSpec;
 import io.recall.testsupport.PgVersion;
 import io.recall.testsupport.PostgresCluster;
 import java.util.ArrayList;
@@ -42,7 +43,12 @@ class FallbackDdlIT {
                 "INSERT INTO items SELECT g, 'item ' || g, g FROM generate_series(1, 40) g",
                 "INSERT INTO old_stuff SELECT g, 'old ' || g FROM generate_series(1, 10) g");
         fixture = new DdlFixture(pg, harness, source);
-        harness.publish(source, List.of("public.items", "public.old_stuff"), List.of(), 1, null);
+        harness.publish(
+                source,
+                List.of("public.items", "public.old_stuff"),
+                List.of(new TablePatternSpec("*", null, false)), // registered without patterns: every user table
+                1,
+                null);
         harness.awaitState(source, CaptureState.STREAMING);
         fixture.awaitBackups(1);
         exact.add(fixture.checkpoint("start"));
@@ -89,9 +95,15 @@ class FallbackDdlIT {
         harness.awaitDurable(source, source.currentWal());
     }
 
+    /**
+     * One step, and a checkpoint after it. Capture reads the catalog when it meets a changed table's Relation
+     * message; the step waits until capture has streamed it, so that the next change cannot already be in the
+     * catalog then (if it were, capture would say the change is approximate, as it must).
+     */
     private void step(String name, String... transactions) throws Exception {
         fixture.run(transactions);
         exact.add(fixture.checkpoint(name));
+        harness.awaitDurable(fixture.source, fixture.source.currentWal());
     }
 
     @AfterAll

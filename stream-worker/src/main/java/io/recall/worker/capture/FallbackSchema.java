@@ -169,6 +169,10 @@ final class FallbackSchema {
         int relid = def.getRelationId();
         List<String> shape = shape(def);
         Known k = known.get(relid);
+        if (k != null && k.shape() == null) {
+            k = new Known(shape(k.state()), k.state()); // known from the catalog: its columns as pgoutput names them
+            known.put(relid, k);
+        }
         if (k == null) {
             DdlCapture.catalogState(sql, Integer.toUnsignedLong(relid))
                     .filter(TableState.class::isInstance)
@@ -185,18 +189,13 @@ final class FallbackSchema {
                 .filter(TableState.class::isInstance)
                 .map(TableState.class::cast)
                 .orElse(null);
-        if (now != null && k.shape() == null && sameName && now.equals(k.state())) {
-            known.put(relid, new Known(shape, now)); // known from storage, first streamed in this session: unchanged
-            return List.of();
-        }
         List<String> reasons = new ArrayList<>();
         if (now == null) {
             // dropped since: the rows still come, under the definition pgoutput sent
             log.warn("table {} changed and is gone from the catalog already", def.getTable());
             return List.of();
         }
-        List<String> names = def.getColumns().stream().map(ColumnDef::getName).toList();
-        if (!now.columns().stream().map(Column::name).toList().equals(names)
+        if (!shape(now).equals(shape)
                 || !now.schema().equals(def.getSchema$())
                 || !now.name().equals(def.getTable())) {
             reasons.add("the table changed again before this change was streamed");
@@ -378,23 +377,32 @@ final class FallbackSchema {
                 .build();
     }
 
-    /** Whether the source's patterns take the table (no include pattern: every table). */
+    /**
+     * Whether the source's patterns take the table. Schema {@code *} is every schema; without any include pattern no
+     * patterns are known (a desired state older than them) and no table is taken by itself.
+     */
     boolean wanted(String schema, String table) {
-        boolean anyInclude = false;
         boolean included = false;
         for (DdlCapture.Pattern p : patterns) {
-            boolean match =
-                    p.schema().equals(schema) && (p.table() == null || p.table().equals(table));
-            if (p.exclude()) {
-                if (match) {
-                    return false;
-                }
-            } else {
-                anyInclude = true;
-                included |= match;
+            boolean match = (p.schema().equals("*") || p.schema().equals(schema))
+                    && (p.table() == null || p.table().equals(table));
+            if (p.exclude() && match) {
+                return false;
+            }
+            included |= !p.exclude() && match;
+        }
+        return included;
+    }
+
+    /** The columns pgoutput would send for a table in this state, as {@link #shape(RelationDef)} lists them. */
+    private static List<String> shape(TableState state) {
+        List<String> out = new ArrayList<>();
+        for (Column c : state.columns()) {
+            if (c.generated() == null) {
+                out.add(c.name() + ":" + c.typeOid() + ":" + c.typmod());
             }
         }
-        return !anyInclude || included;
+        return out;
     }
 
     private static List<String> shape(RelationDef def) {
