@@ -6,12 +6,10 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.recall.common.Lsn;
-import io.recall.common.pg.ClientTools;
+import io.recall.testsupport.DatabaseSnapshot;
 import io.recall.testsupport.PgVersion;
 import io.recall.testsupport.PostgresCluster;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -26,10 +24,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -533,77 +529,19 @@ class StandaloneDdlIT {
         return p.toString();
     }
 
-    /** Every user table's rows, ordered under "C" so the target's locale cannot change the order, hashed. */
+    /** Per user table, its row count and the md5 of its whole rows in "C" order. */
     private Map<String, String> data(String database) throws SQLException {
-        Map<String, String> out = new TreeMap<>();
         try (Connection c = pg.connect(database)) {
-            List<String> tables = new ArrayList<>();
-            try (Statement st = c.createStatement();
-                    ResultSet rs = st.executeQuery("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
-                            + " WHERE schemaname NOT IN ('pg_catalog', 'information_schema', '_recall') ORDER BY 1")) {
-                while (rs.next()) {
-                    tables.add(rs.getString(1));
-                }
-            }
-            for (String t : tables) {
-                // "t" is the whole row (no table here has a column of that name); an alias with a column list,
-                // "x(t)", would name the first column instead and hash only that
-                try (Statement st = c.createStatement();
-                        ResultSet rs = st.executeQuery("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text,"
-                                + " E'\\n' ORDER BY t::text COLLATE \"C\")), '') FROM " + t + " t")) {
-                    rs.next();
-                    out.put(t, rs.getString(1));
-                }
-            }
+            return DatabaseSnapshot.data(c);
         }
-        return out;
     }
 
-    /** {@code pg_dump --schema-only} without what legitimately differs: owners, Recall's own objects, comments. */
     private String schema(String database) throws IOException, InterruptedException {
-        String bin = new ClientTools(null).find("pg_dump").orElseThrow().path().toString();
-        ProcessBuilder pb = new ProcessBuilder(
-                bin,
-                "--schema-only",
-                "--no-owner",
-                "--no-privileges",
-                "--no-publications",
-                "--no-subscriptions",
-                "--exclude-schema=_recall",
-                "--dbname=" + pg.connectionUri(pg.superuser(), pg.superuserPassword(), database) + "?sslmode=disable");
-        pb.redirectErrorStream(true);
-        Process p = pb.start();
-        String out;
-        try (InputStream in = p.getInputStream()) {
-            ByteArrayOutputStream buf = new ByteArrayOutputStream();
-            in.transferTo(buf);
-            out = buf.toString(StandardCharsets.UTF_8);
-        }
-        assertThat(p.waitFor()).as("pg_dump: %s", out).isZero();
-        return out.lines()
-                .filter(l -> !l.isBlank() && !l.startsWith("--") && !l.startsWith("SET ") && !l.startsWith("SELECT "))
-                // pg_dump 15.14+ fences its output with restrict/unrestrict meta-commands and a random key
-                .filter(l -> !l.startsWith("\\restrict") && !l.startsWith("\\unrestrict"))
-                // Recall's own event triggers are on the source only; restores leave them out on purpose
-                .filter(l -> !l.contains("EVENT TRIGGER recall_ddl_") && !l.contains("FUNCTION _recall."))
-                .collect(Collectors.joining("\n"));
+        return DatabaseSnapshot.schema(pg, database);
     }
 
     private static String diff(String expected, String actual) {
-        List<String> a = expected.lines().toList();
-        List<String> b = actual.lines().toList();
-        StringBuilder out = new StringBuilder();
-        for (String l : a) {
-            if (!b.contains(l)) {
-                out.append("  - ").append(l).append('\n');
-            }
-        }
-        for (String l : b) {
-            if (!a.contains(l)) {
-                out.append("  + ").append(l).append('\n');
-            }
-        }
-        return out.length() == 0 ? "  (same lines, different order)\n" : out.toString();
+        return DatabaseSnapshot.diff(expected, actual);
     }
 
     private long count(String database, String sql) throws SQLException {

@@ -1,6 +1,5 @@
 package io.recall.restore.replay;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.recall.common.Lsn;
@@ -13,11 +12,9 @@ import io.recall.common.storage.StorageSettings;
 import io.recall.restore.base.BaseRestorer;
 import io.recall.schemas.change.Heartbeat;
 import io.recall.schemas.change.TransactionChunk;
+import io.recall.testsupport.DatabaseSnapshot;
 import io.recall.testsupport.PostgresCluster;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -27,8 +24,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
 
 /**
  * A captured source for schema-change tests, and how they compare a restore with the source: the schema as
@@ -134,74 +129,16 @@ final class DdlFixture implements AutoCloseable {
         return differences;
     }
 
-    /** Every user table's rows, ordered under "C" so the target's locale cannot change the order, hashed. */
     static Map<String, String> data(Connection c) throws SQLException {
-        List<String> tables = new ArrayList<>();
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT format('%I.%I', schemaname, tablename) FROM pg_tables"
-                        + " WHERE schemaname NOT IN ('pg_catalog', 'information_schema', '_recall') ORDER BY 1")) {
-            while (rs.next()) {
-                tables.add(rs.getString(1));
-            }
-        }
-        Map<String, String> out = new TreeMap<>();
-        for (String t : tables) {
-            try (Statement st = c.createStatement();
-                    // whole rows as text (the alias is the row, not its first column)
-                    ResultSet rs = st.executeQuery("SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, E'\\n'"
-                            + " ORDER BY x::text COLLATE \"C\")), '') FROM " + t + " x")) {
-                rs.next();
-                out.put(t, rs.getString(1));
-            }
-        }
-        return out;
+        return DatabaseSnapshot.data(c);
     }
 
-    /** {@code pg_dump --schema-only} without what legitimately differs: owners, Recall's own objects, comments. */
     String schema(String db) throws IOException, InterruptedException {
-        String bin = new ClientTools(null).find("pg_dump").orElseThrow().path().toString();
-        ProcessBuilder pb = new ProcessBuilder(
-                bin,
-                "--schema-only",
-                "--no-owner",
-                "--no-privileges",
-                "--no-publications",
-                "--no-subscriptions",
-                "--exclude-schema=_recall",
-                "--dbname=" + pg.connectionUri(pg.superuser(), pg.superuserPassword(), db) + "?sslmode=disable");
-        pb.redirectErrorStream(true);
-        Process p = pb.start();
-        String out;
-        try (InputStream in = p.getInputStream()) {
-            ByteArrayOutputStream buf = new ByteArrayOutputStream();
-            in.transferTo(buf);
-            out = buf.toString(StandardCharsets.UTF_8);
-        }
-        assertThat(p.waitFor()).as("pg_dump: %s", out).isZero();
-        return out.lines()
-                .filter(l -> !l.isBlank() && !l.startsWith("--") && !l.startsWith("SET ") && !l.startsWith("SELECT "))
-                // pg_dump 15.14+ fences its output with restrict/unrestrict meta-commands and a random key
-                .filter(l -> !l.startsWith("\\restrict") && !l.startsWith("\\unrestrict"))
-                // Recall's own event triggers are on the source only; restores leave them out on purpose
-                .filter(l -> !l.contains("EVENT TRIGGER recall_ddl_") && !l.contains("FUNCTION _recall."))
-                .collect(Collectors.joining("\n"));
+        return DatabaseSnapshot.schema(pg, db);
     }
 
     private static String diff(String expected, String actual) {
-        List<String> a = expected.lines().toList();
-        List<String> b = actual.lines().toList();
-        StringBuilder out = new StringBuilder();
-        for (String l : a) {
-            if (!b.contains(l)) {
-                out.append("  - ").append(l).append('\n');
-            }
-        }
-        for (String l : b) {
-            if (!a.contains(l)) {
-                out.append("  + ").append(l).append('\n');
-            }
-        }
-        return out.length() == 0 ? "  (same lines, different order)\n" : out.toString();
+        return DatabaseSnapshot.diff(expected, actual);
     }
 
     private ConnectionString target(String db) {
