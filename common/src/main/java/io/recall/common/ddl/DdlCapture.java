@@ -75,10 +75,7 @@ public final class DdlCapture {
      * transaction. Concurrent installs wait for each other.
      */
     public static void install(Connection sql, String publication, List<Pattern> patterns) throws SQLException {
-        boolean auto = sql.getAutoCommit();
-        sql.setAutoCommit(false);
-        try (Statement st = sql.createStatement()) {
-            st.execute("SELECT pg_catalog.pg_advisory_xact_lock(" + INSTALL_LOCK + ")");
+        inLockedTransaction(sql, st -> {
             st.execute(script());
             try (PreparedStatement ps = sql.prepareStatement("INSERT INTO _recall.ddl_config (publication) VALUES (?)"
                     + " ON CONFLICT (publication) DO NOTHING")) {
@@ -100,13 +97,7 @@ public final class DdlCapture {
                 }
                 ps.executeBatch();
             }
-            sql.commit();
-        } catch (SQLException | RuntimeException e) {
-            sql.rollback();
-            throw e;
-        } finally {
-            sql.setAutoCommit(auto);
-        }
+        });
     }
 
     /**
@@ -114,10 +105,7 @@ public final class DdlCapture {
      * and the schema {@value #SCHEMA}. Does nothing where nothing was installed.
      */
     public static void remove(Connection sql, String publication) throws SQLException {
-        boolean auto = sql.getAutoCommit();
-        sql.setAutoCommit(false);
-        try (Statement st = sql.createStatement()) {
-            st.execute("SELECT pg_catalog.pg_advisory_xact_lock(" + INSTALL_LOCK + ")");
+        inLockedTransaction(sql, st -> {
             boolean installed;
             try (ResultSet rs = st.executeQuery("SELECT pg_catalog.to_regclass('_recall.ddl_config') IS NOT NULL")) {
                 rs.next();
@@ -141,6 +129,20 @@ public final class DdlCapture {
                     st.execute("DROP SCHEMA IF EXISTS " + SqlIdentifiers.quote(SCHEMA) + " CASCADE");
                 }
             }
+        });
+    }
+
+    private interface SqlWork {
+        void run(Statement st) throws SQLException;
+    }
+
+    /** Runs {@code work} in one transaction that holds Recall's install lock, so installs and removals queue up. */
+    private static void inLockedTransaction(Connection sql, SqlWork work) throws SQLException {
+        boolean auto = sql.getAutoCommit();
+        sql.setAutoCommit(false);
+        try (Statement st = sql.createStatement()) {
+            st.execute("SELECT pg_catalog.pg_advisory_xact_lock(" + INSTALL_LOCK + ")");
+            work.run(st);
             sql.commit();
         } catch (SQLException | RuntimeException e) {
             sql.rollback();
