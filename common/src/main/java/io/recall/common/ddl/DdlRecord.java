@@ -132,9 +132,12 @@ public record DdlRecord(
                 value = IndexState.class,
                 names = {"i", "I"}),
         @JsonSubTypes.Type(value = SequenceState.class, name = "S"),
-        @JsonSubTypes.Type(value = SchemaState.class, name = "schema")
+        @JsonSubTypes.Type(value = SchemaState.class, name = "schema"),
+        @JsonSubTypes.Type(
+                value = TypeState.class,
+                names = {"enum", "domain", "composite", "type"})
     })
-    public sealed interface ObjectState permits TableState, IndexState, SequenceState, SchemaState {
+    public sealed interface ObjectState permits TableState, IndexState, SequenceState, SchemaState, TypeState {
         String kind();
 
         /** The schema the object is in; for a schema, its own name. */
@@ -278,6 +281,38 @@ public record DdlRecord(
     /** The column a sequence is owned by (serial columns). */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Owner(String schema, String table, String column) {}
+
+    /**
+     * A user-defined type: {@code enum} (its labels in order), {@code domain} (base type, NOT NULL, default, CHECK
+     * constraints) or {@code composite} (its attributes); {@code type} in a drop record of a type Recall never saw.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record TypeState(
+            String kind,
+            String schema,
+            String name,
+            List<String> labels,
+            String baseType,
+            boolean notNull,
+            @JsonProperty("default") String defaultExpr,
+            List<Check> checks,
+            List<Attribute> attributes)
+            implements ObjectState {
+
+        public TypeState {
+            labels = labels == null ? List.of() : List.copyOf(labels);
+            checks = checks == null ? List.of() : List.copyOf(checks);
+            attributes = attributes == null ? List.of() : List.copyOf(attributes);
+        }
+    }
+
+    /** A domain's CHECK constraint. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Check(String name, String def) {}
+
+    /** An attribute of a composite type; {@code num} stays when it is renamed. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Attribute(int num, String name, String type) {}
 
     /** A schema; {@link #schema()} is its name too. */
     @JsonIgnoreProperties(ignoreUnknown = true)

@@ -117,6 +117,32 @@ SELECT CASE
  WHERE c.oid = rel AND c.relpersistence <> 't'
 $fn$;
 
+-- The catalog state of a user-defined type: enum (its labels in order), domain, or composite type; NULL otherwise.
+CREATE OR REPLACE FUNCTION _recall.type_state(typ oid) RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+SELECT CASE
+    WHEN t.typtype = 'e' THEN jsonb_build_object(
+        'kind', 'enum', 'schema', n.nspname, 'name', t.typname,
+        'labels', (SELECT coalesce(jsonb_agg(e.enumlabel ORDER BY e.enumsortorder), '[]'::jsonb)
+                     FROM pg_enum e WHERE e.enumtypid = t.oid))
+    WHEN t.typtype = 'd' THEN jsonb_build_object(
+        'kind', 'domain', 'schema', n.nspname, 'name', t.typname,
+        'baseType', format_type(t.typbasetype, t.typtypmod),
+        'notNull', t.typnotnull,
+        'default', CASE WHEN t.typdefaultbin IS NOT NULL THEN pg_get_expr(t.typdefaultbin, 0) END,
+        'checks', (SELECT coalesce(jsonb_agg(jsonb_build_object('name', k.conname, 'def', pg_get_constraintdef(k.oid))
+                                   ORDER BY k.conname), '[]'::jsonb)
+                     FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c'))
+    WHEN t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c' THEN jsonb_build_object(
+        'kind', 'composite', 'schema', n.nspname, 'name', t.typname,
+        'attributes', (SELECT coalesce(jsonb_agg(jsonb_build_object('num', a.attnum, 'name', a.attname,
+                                   'type', format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum), '[]'::jsonb)
+                         FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped))
+    END
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE t.oid = typ
+$fn$;
+
 -- Sends one record with the transport this server supports, inside the current transaction.
 CREATE OR REPLACE FUNCTION _recall.emit(prefix text, content text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
@@ -235,6 +261,7 @@ DECLARE
     st jsonb;
     prev jsonb;
     cat text;
+    key oid;
     rewritten oid[];
     ordinal int;
     added oid[] := '{}';
@@ -257,7 +284,16 @@ BEGIN
             END IF;
             st := NULL;
             cat := NULL;
-            IF r.classid = 'pg_class'::regclass AND r.objsubid >= 0 THEN
+            key := r.objid;
+            IF r.classid = 'pg_class'::regclass AND r.object_type = 'composite type' THEN
+                -- a composite type's attributes live in a relation of its own: record the type
+                cat := 'pg_type';
+                key := (SELECT reltype FROM pg_class WHERE oid = r.objid);
+                st := _recall.type_state(key);
+            ELSIF r.classid = 'pg_type'::regclass THEN
+                cat := 'pg_type';
+                st := _recall.type_state(r.objid);
+            ELSIF r.classid = 'pg_class'::regclass AND r.objsubid >= 0 THEN
                 cat := 'pg_class';
                 st := _recall.relation_state(r.objid);
                 IF st IS NULL AND r.object_type NOT IN ('view', 'materialized view', 'foreign table', 'type',
@@ -271,8 +307,8 @@ BEGIN
             END IF;
             prev := NULL;
             IF st IS NOT NULL THEN
-                SELECT s.state INTO prev FROM _recall.ddl_state s WHERE s.catalog = cat AND s.objid = r.objid;
-                INSERT INTO _recall.ddl_state AS s (catalog, objid, state) VALUES (cat, r.objid, st)
+                SELECT s.state INTO prev FROM _recall.ddl_state s WHERE s.catalog = cat AND s.objid = key;
+                INSERT INTO _recall.ddl_state AS s (catalog, objid, state) VALUES (cat, key, st)
                     ON CONFLICT (catalog, objid) DO UPDATE SET state = EXCLUDED.state;
             END IF;
             objs := objs || jsonb_build_object(
@@ -372,7 +408,8 @@ BEGIN
                 CONTINUE;
             END IF;
             cat := CASE WHEN r.classid = 'pg_class'::regclass AND r.objsubid = 0 THEN 'pg_class'
-                        WHEN r.classid = 'pg_namespace'::regclass THEN 'pg_namespace' END;
+                        WHEN r.classid = 'pg_namespace'::regclass THEN 'pg_namespace'
+                        WHEN r.classid = 'pg_type'::regclass THEN 'pg_type' END;
             prev := NULL;
             IF cat IS NOT NULL THEN
                 DELETE FROM _recall.ddl_state s WHERE s.catalog = cat AND s.objid = r.objid RETURNING s.state INTO prev;
@@ -389,7 +426,9 @@ BEGIN
                 'before', coalesce(prev, CASE WHEN cat = 'pg_class' THEN jsonb_build_object('kind',
                     CASE r.object_type WHEN 'table' THEN 'r' WHEN 'index' THEN 'i' WHEN 'sequence' THEN 'S' END,
                     'schema', r.schema_name, 'name', r.object_name)
-                    WHEN cat = 'pg_namespace' THEN jsonb_build_object('kind', 'schema', 'name', r.object_name) END),
+                    WHEN cat = 'pg_namespace' THEN jsonb_build_object('kind', 'schema', 'name', r.object_name)
+                    WHEN cat = 'pg_type' THEN jsonb_build_object('kind', 'type', 'schema', r.schema_name,
+                                                                 'name', r.object_name) END),
                 'after', NULL);
         END LOOP;
         IF jsonb_array_length(objs) > 0 OR jsonb_array_length(deps) > 0 THEN
@@ -411,6 +450,12 @@ SELECT 'pg_class', c.oid, _recall.relation_state(c.oid)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'i', 'I', 'S') AND c.relpersistence <> 't'
    AND n.nspname NOT IN ('_recall', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+ON CONFLICT (catalog, objid) DO UPDATE SET state = EXCLUDED.state;
+INSERT INTO _recall.ddl_state (catalog, objid, state)
+SELECT 'pg_type', t.oid, _recall.type_state(t.oid)
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE n.nspname NOT IN ('_recall', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+   AND _recall.type_state(t.oid) IS NOT NULL
 ON CONFLICT (catalog, objid) DO UPDATE SET state = EXCLUDED.state;
 INSERT INTO _recall.ddl_state (catalog, objid, state)
 SELECT 'pg_namespace', n.oid, jsonb_build_object('kind', 'schema', 'name', n.nspname)

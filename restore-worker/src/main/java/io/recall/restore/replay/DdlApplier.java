@@ -15,6 +15,7 @@ import io.recall.common.ddl.DdlRecord.RelName;
 import io.recall.common.ddl.DdlRecord.SchemaState;
 import io.recall.common.ddl.DdlRecord.SequenceState;
 import io.recall.common.ddl.DdlRecord.TableState;
+import io.recall.common.ddl.DdlRecord.TypeState;
 import io.recall.common.ddl.RowsRecord;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -154,6 +155,7 @@ final class DdlApplier {
                     owned.add(s);
                 }
                 case SchemaState s -> schema(before instanceof SchemaState b ? b : null, s);
+                case TypeState t -> type(before instanceof TypeState b ? b : null, t);
             }
         }
         // a serial column's sequence is created before its table and owned by it after
@@ -181,6 +183,7 @@ final class DdlApplier {
             }
             case IndexState i -> exec("DROP INDEX IF EXISTS " + name + " CASCADE");
             case SequenceState s -> exec("DROP SEQUENCE IF EXISTS " + name + " CASCADE");
+            case TypeState t -> exec("DROP TYPE IF EXISTS " + name + " CASCADE");
             case SchemaState s -> {
                 // the tables in it go too: the final check must not expect them, nor their post-replay objects
                 List<String> tables = new ArrayList<>();
@@ -531,6 +534,145 @@ final class DdlApplier {
                 && a.start() == b.start()
                 && a.cache() == b.cache()
                 && a.cycle() == b.cycle();
+    }
+
+    /** Enum, domain and composite types: created, renamed, moved, and changed label, constraint or attribute-wise. */
+    private void type(TypeState before, TypeState after) throws SQLException {
+        String name = qualified(after.schema(), after.name());
+        if (before != null && !before.kind().equals("type")) {
+            String cur = qualified(before.schema(), before.name());
+            if (!before.name().equals(after.name()) && exists(cur, "type")) {
+                exec("ALTER TYPE " + cur + " RENAME TO " + quote(after.name()));
+                cur = qualified(before.schema(), after.name());
+            }
+            if (!before.schema().equals(after.schema()) && exists(cur, "type")) {
+                exec("ALTER TYPE " + cur + " SET SCHEMA " + quote(after.schema()));
+            }
+        }
+        if (!exists(name, "type")) {
+            createType(after);
+            return;
+        }
+        if (before == null || before.kind().equals("type")) {
+            return; // never seen before: created as the record says only when missing
+        }
+        switch (after.kind()) {
+            case "enum" -> {
+                List<String> old = before.labels();
+                List<String> now = after.labels();
+                if (old.size() == now.size() && !old.equals(now)) {
+                    for (int i = 0; i < old.size(); i++) {
+                        if (!old.get(i).equals(now.get(i))) {
+                            exec("ALTER TYPE " + name + " RENAME VALUE " + literal(old.get(i)) + " TO "
+                                    + literal(now.get(i)));
+                        }
+                    }
+                }
+                for (int i = 0; i < now.size(); i++) {
+                    if (!old.contains(now.get(i)) && old.size() != now.size()) {
+                        exec("ALTER TYPE " + name + " ADD VALUE IF NOT EXISTS " + literal(now.get(i))
+                                + (i == 0
+                                        ? (now.size() > 1 ? " BEFORE " + literal(now.get(1)) : "")
+                                        : " AFTER " + literal(now.get(i - 1))));
+                    }
+                }
+            }
+            case "domain" -> {
+                if (!Objects.equals(before.defaultExpr(), after.defaultExpr())) {
+                    exec("ALTER DOMAIN " + name
+                            + (after.defaultExpr() == null ? " DROP DEFAULT" : " SET DEFAULT " + after.defaultExpr()));
+                }
+                if (before.notNull() != after.notNull()) {
+                    exec("ALTER DOMAIN " + name + (after.notNull() ? " SET NOT NULL" : " DROP NOT NULL"));
+                }
+                for (DdlRecord.Check c : before.checks()) {
+                    if (!after.checks().contains(c)) {
+                        exec("ALTER DOMAIN " + name + " DROP CONSTRAINT IF EXISTS " + quote(c.name()));
+                    }
+                }
+                for (DdlRecord.Check c : after.checks()) {
+                    if (!before.checks().contains(c)) {
+                        exec("ALTER DOMAIN " + name + " ADD CONSTRAINT " + quote(c.name()) + " " + c.def());
+                    }
+                }
+            }
+            case "composite" -> {
+                Map<Integer, DdlRecord.Attribute> old = new LinkedHashMap<>();
+                before.attributes().forEach(a -> old.put(a.num(), a));
+                Map<Integer, DdlRecord.Attribute> now = new LinkedHashMap<>();
+                after.attributes().forEach(a -> now.put(a.num(), a));
+                for (DdlRecord.Attribute b : before.attributes()) {
+                    if (!now.containsKey(b.num())) {
+                        exec("ALTER TYPE " + name + " DROP ATTRIBUTE IF EXISTS " + quote(b.name()) + " CASCADE");
+                    }
+                }
+                for (DdlRecord.Attribute a : after.attributes()) {
+                    DdlRecord.Attribute b = old.get(a.num());
+                    if (b == null) {
+                        exec("ALTER TYPE " + name + " ADD ATTRIBUTE " + quote(a.name()) + " " + a.type() + " CASCADE");
+                        continue;
+                    }
+                    if (!b.name().equals(a.name())) {
+                        exec("ALTER TYPE " + name + " RENAME ATTRIBUTE " + quote(b.name()) + " TO " + quote(a.name())
+                                + " CASCADE");
+                    }
+                    if (!b.type().equals(a.type())) {
+                        exec("ALTER TYPE " + name + " ALTER ATTRIBUTE " + quote(a.name()) + " TYPE " + a.type()
+                                + " CASCADE");
+                    }
+                }
+            }
+            default -> {}
+        }
+    }
+
+    private void createType(TypeState t) throws SQLException {
+        String name = qualified(t.schema(), t.name());
+        switch (t.kind()) {
+            case "enum" ->
+                exec("CREATE TYPE " + name + " AS ENUM ("
+                        + String.join(
+                                ", ",
+                                t.labels().stream()
+                                        .map(io.recall.common.pg.SqlIdentifiers::literal)
+                                        .toList())
+                        + ")");
+            case "domain" -> {
+                StringBuilder sql = new StringBuilder("CREATE DOMAIN " + name + " AS " + t.baseType());
+                if (t.defaultExpr() != null) {
+                    sql.append(" DEFAULT ").append(t.defaultExpr());
+                }
+                if (t.notNull()) {
+                    sql.append(" NOT NULL");
+                }
+                for (DdlRecord.Check c : t.checks()) {
+                    sql.append(" CONSTRAINT ")
+                            .append(quote(c.name()))
+                            .append(' ')
+                            .append(c.def());
+                }
+                exec(sql.toString());
+            }
+            case "composite" ->
+                exec("CREATE TYPE " + name + " AS ("
+                        + String.join(
+                                ", ",
+                                t.attributes().stream()
+                                        .map(a -> quote(a.name()) + " " + a.type())
+                                        .toList())
+                        + ")");
+            default -> log.info("type {} is not rebuilt (kind {})", name, t.kind());
+        }
+    }
+
+    private boolean exists(String qualifiedName, String what) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT pg_catalog.to_regtype(?) IS NOT NULL")) {
+            ps.setString(1, qualifiedName);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
     }
 
     private void schema(SchemaState before, SchemaState after) throws SQLException {

@@ -77,6 +77,8 @@ public final class ReplayEngine {
     private final ReplaySettings settings;
     private final LinkedHashMap<SourceRelation, PendingTable> pending = new LinkedHashMap<>();
     private long pendingBytes;
+    // the transaction being read carried a schema change: commit after it
+    private boolean schemaChanged;
     // written by the replaying thread after each transaction, read by progress reporters on other threads
     private volatile long transactionsSoFar;
     private volatile long changesSoFar;
@@ -232,6 +234,7 @@ public final class ReplayEngine {
         ReplayCounters counters = new ReplayCounters();
         pending.clear();
         pendingBytes = 0;
+        schemaChanged = false;
         transactionsSoFar = 0;
         changesSoFar = 0;
         CommitHeader last = null;
@@ -256,6 +259,11 @@ public final class ReplayEngine {
                 }
                 last = header;
                 inBatch++;
+                if (schemaChanged) {
+                    // commit right after a schema change: an enum value it added may be used only once committed
+                    inBatch = Long.MAX_VALUE;
+                    schemaChanged = false;
+                }
                 transactionsSoFar = reader.transactionsDelivered();
                 changesSoFar = reader.changesDelivered();
                 if (inBatch >= settings.transactionsPerCommit() || changesInBatch >= settings.changesPerCommit()) {
@@ -315,6 +323,7 @@ public final class ReplayEngine {
             // a schema change sits between the changes around it: what came before is written under the old schema
             flush(tx, writer);
             writer.submit(new TargetWriter.Ddl(c.messagePrefix(), c.messageContent(), tx));
+            schemaChanged = true;
             return;
         }
         if (c.kind() == Change.Kind.TRUNCATE) {

@@ -150,6 +150,17 @@ abstract class DdlReplayTest {
                     "BEGIN; INSERT INTO items (id, qty) VALUES (1003, 3); ALTER TABLE items RENAME COLUMN qty TO"
                             + " quantity; UPDATE items SET quantity = quantity * 2 WHERE id > 1000; COMMIT"),
             new Step(
+                    "enum-domain-and-composite-types",
+                    "BEGIN; CREATE TYPE status AS ENUM ('new', 'done'); CREATE DOMAIN positive AS int CHECK (VALUE > 0);"
+                            + " CREATE TYPE pair AS (a int, b text); CREATE TABLE typed (id int PRIMARY KEY, s status,"
+                            + " p positive, q pair); INSERT INTO typed VALUES (1, 'new', 5, ROW(1, 'x')),"
+                            + " (2, 'done', 7, NULL); COMMIT",
+                    "ALTER TYPE status ADD VALUE 'archived' AFTER 'new'",
+                    "UPDATE typed SET s = 'archived' WHERE id = 1",
+                    "ALTER DOMAIN positive ADD CONSTRAINT small CHECK (VALUE < 1000)",
+                    "ALTER TYPE pair ADD ATTRIBUTE c date",
+                    "UPDATE typed SET q = ROW(2, 'y', '2026-01-01') WHERE id = 2"),
+            new Step(
                     "key-less-table-joins-later",
                     "BEGIN; CREATE TABLE loose (a int, b text); INSERT INTO loose VALUES (1, 'x'), (2, 'y'); COMMIT",
                     "INSERT INTO loose VALUES (3, 'z')",
