@@ -158,10 +158,20 @@ public final class DdlCapture {
      * (or temporary).
      */
     public static Optional<DdlRecord.ObjectState> catalogState(Connection sql, long oid) throws SQLException {
+        return temporaryState(sql, "relation_state", oid);
+    }
+
+    /** As {@link #catalogState}, for a user-defined type (enum, domain, composite); empty for other types. */
+    public static Optional<DdlRecord.ObjectState> typeState(Connection sql, long oid) throws SQLException {
+        return temporaryState(sql, "type_state", oid);
+    }
+
+    private static Optional<DdlRecord.ObjectState> temporaryState(Connection sql, String function, long oid)
+            throws SQLException {
         try (Statement st = sql.createStatement()) {
-            st.execute(temporaryStateFunction());
+            st.execute(temporaryFunction(function));
         }
-        try (PreparedStatement ps = sql.prepareStatement("SELECT pg_temp.recall_relation_state(?)::text")) {
+        try (PreparedStatement ps = sql.prepareStatement("SELECT pg_temp.recall_" + function + "(?)::text")) {
             ps.setLong(1, oid);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
@@ -171,17 +181,17 @@ public final class DdlCapture {
         }
     }
 
-    /** {@code _recall.relation_state} from the install script, as a function of the session's temporary schema. */
-    static String temporaryStateFunction() {
+    /** {@code _recall.<function>} from the install script, as a function of the session's temporary schema. */
+    static String temporaryFunction(String function) {
         String script = script();
-        String start = "CREATE OR REPLACE FUNCTION _recall.relation_state(";
+        String start = "CREATE OR REPLACE FUNCTION _recall." + function + "(";
         int from = script.indexOf(start);
         int to = script.indexOf("$fn$;", from);
         if (from < 0 || to < 0) {
-            throw new IllegalStateException("install.sql no longer defines _recall.relation_state as expected");
+            throw new IllegalStateException("install.sql no longer defines _recall." + function + " as expected");
         }
         return script.substring(from, to + "$fn$;".length())
-                .replace("_recall.relation_state(", "pg_temp.recall_relation_state(");
+                .replace("_recall." + function + "(", "pg_temp.recall_" + function + "(");
     }
 
     static String script() {

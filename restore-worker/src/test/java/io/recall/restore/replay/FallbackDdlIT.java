@@ -40,12 +40,15 @@ class FallbackDdlIT {
                 pg,
                 "CREATE TABLE items (id int PRIMARY KEY, name text, qty int NOT NULL)",
                 "CREATE TABLE old_stuff (id int PRIMARY KEY, v text)",
+                "CREATE TYPE mood AS ENUM ('calm')",
+                "CREATE TABLE moods (id int PRIMARY KEY, m mood)",
+                "INSERT INTO moods VALUES (1, 'calm')",
                 "INSERT INTO items SELECT g, 'item ' || g, g FROM generate_series(1, 40) g",
                 "INSERT INTO old_stuff SELECT g, 'old ' || g FROM generate_series(1, 10) g");
         fixture = new DdlFixture(pg, harness, source);
         harness.publish(
                 source,
-                List.of("public.items", "public.old_stuff"),
+                List.of("public.items", "public.old_stuff", "public.moods"),
                 List.of(new TablePatternSpec("*", null, false)), // registered without patterns: every user table
                 1,
                 null);
@@ -92,6 +95,11 @@ class FallbackDdlIT {
         fixture.run("DROP TABLE new_stuff");
         fixture.awaitBackups(backups + 1);
         step("after-the-drop-backup", "UPDATE fresh SET note = 'last' WHERE id = 2");
+
+        backups = fixture.backups().size();
+        fixture.run("ALTER TYPE mood ADD VALUE 'busy'");
+        fixture.awaitBackups(backups + 1);
+        step("after-the-enum-backup", "INSERT INTO moods VALUES (2, 'busy')");
         harness.awaitDurable(source, source.currentWal());
     }
 
@@ -129,7 +137,7 @@ class FallbackDdlIT {
 
     @Test
     void restoresAreExactWhereTheReadmeSaysSoAndAfterEachAutomaticBackup() throws Exception {
-        assertThat(fixture.backups()).hasSizeGreaterThanOrEqualTo(4);
+        assertThat(fixture.backups()).hasSizeGreaterThanOrEqualTo(5);
         assertThat(fixture.restoreAndCompare(exact))
                 .as("restores that differ from the source")
                 .isEmpty();
@@ -147,6 +155,7 @@ class FallbackDdlIT {
                 .anySatisfy(r -> assertThat(r.getReason()).contains("fresh").contains("created"));
         assertThat(ranges)
                 .anySatisfy(r -> assertThat(r.getReason()).contains("new_stuff").contains("dropped"));
+        assertThat(ranges).anySatisfy(r -> assertThat(r.getReason()).contains("type public.mood changed"));
         List<SchemaChanged> history = catalog.stream()
                 .filter(SchemaChanged.class::isInstance)
                 .map(SchemaChanged.class::cast)
@@ -158,6 +167,6 @@ class FallbackDdlIT {
         assertThat(history)
                 .filteredOn(SchemaChanged::getApproximate)
                 .as("approximate ones")
-                .hasSizeGreaterThanOrEqualTo(3);
+                .hasSizeGreaterThanOrEqualTo(4);
     }
 }

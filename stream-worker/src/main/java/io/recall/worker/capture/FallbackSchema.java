@@ -302,7 +302,7 @@ final class FallbackSchema {
                             ? SqlIdentifiers.display(
                                     k.state().schema(), k.state().name())
                             : "oid " + gone;
-                    events.add(change(from, now, "DROP TABLE", name, "DROP"));
+                    events.add(change(from, now, "DROP TABLE", name, "DROP", "table", -2 - events.size()));
                     events.add(new ApproximateRange(
                             from.value(),
                             null,
@@ -348,7 +348,7 @@ final class FallbackSchema {
                     published.add(oid);
                     initialise(sql, List.of(oid), false);
                     log.info("new table {} joined the publication; a base backup follows", name);
-                    events.add(change(from, now, "CREATE TABLE", name, "CREATE"));
+                    events.add(change(from, now, "CREATE TABLE", name, "CREATE", "table", -2 - events.size()));
                     events.add(new ApproximateRange(
                             from.value(),
                             null,
@@ -358,21 +358,67 @@ final class FallbackSchema {
                 }
             }
         }
+        // user-defined types: an enum value added (or a domain or composite type changed) is not in the stream
+        Map<Long, DdlRecord.ObjectState> types = new HashMap<>();
+        try (PreparedStatement ps = sql.prepareStatement("SELECT t.oid FROM pg_type t"
+                + " JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype IN ('e', 'd', 'c')"
+                + " AND n.nspname NOT IN ('information_schema', ?) AND n.nspname NOT LIKE 'pg\\_%'"
+                + " AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')")) {
+            ps.setString(1, DdlCapture.SCHEMA);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long oid = rs.getLong(1);
+                    DdlCapture.typeState(sql, oid).ifPresent(t -> types.put(oid, t));
+                }
+            }
+        }
+        if (lastTypes != null) {
+            for (var e : types.entrySet()) {
+                DdlRecord.ObjectState before = lastTypes.get(e.getKey());
+                if (before != null && before.equals(e.getValue())) {
+                    continue;
+                }
+                String name = SqlIdentifiers.display(
+                        e.getValue().schema(), e.getValue().name());
+                events.add(change(
+                        from,
+                        now,
+                        before == null ? "CREATE TYPE" : "ALTER TYPE",
+                        name,
+                        before == null ? "CREATE" : "ALTER",
+                        "type",
+                        -2 - events.size()));
+                events.add(new ApproximateRange(
+                        from.value(),
+                        null,
+                        "type " + name + (before == null ? " was created" : " changed")
+                                + " (seen by polling the catalog; without event triggers types are not in the"
+                                + " stream): restores that use it need the next base backup"));
+                backup = true;
+            }
+        }
+        lastTypes = types;
         lastPublished = published;
         lastPollLsn = pollLsn;
         return new PollResult(events, backup);
     }
 
     private final Map<Long, String> lastUnkeyed = new HashMap<>();
+    private Map<Long, DdlRecord.ObjectState> lastTypes;
 
-    private static SchemaChanged change(Lsn at, Instant now, String tag, String name, String action) {
+    /**
+     * A change found by polling, dated at the previous poll's WAL position. Ordinals below -1 keep the changes of one
+     * poll apart (-1 is a failed trigger's; 0 and up are recorded commands').
+     */
+    private static SchemaChanged change(
+            Lsn at, Instant now, String tag, String name, String action, String objectType, int ordinal) {
         return SchemaChanged.newBuilder()
                 .setCommitLsn(at.value())
                 .setCommitTime(now)
                 .setXid(0)
-                .setOrdinal(action.equals("DROP") ? -2 : -3)
+                .setOrdinal(ordinal)
                 .setCommandTag(tag)
-                .setObjects(List.of(new SchemaObjectChange("table", name, action, false)))
+                .setObjects(List.of(new SchemaObjectChange(objectType, name, action, false)))
                 .setApproximate(true)
                 .build();
     }
