@@ -312,8 +312,10 @@ final class Workload implements AutoCloseable {
 
     /** A statement or two of one random kind. */
     private void op(Connection c, Values v, Map<String, Long> sizes) throws SQLException {
-        int kind = v.random().nextInt(100);
-        if (kind < 8) {
+        int kind = v.random().nextInt(106);
+        if (kind >= 100) {
+            churn(c, v);
+        } else if (kind < 8) {
             if (full(sizes, "accounts")) {
                 deleteAccountChain(c);
             } else {
@@ -399,6 +401,58 @@ final class Workload implements AutoCloseable {
             count("update documents: payload");
         } else {
             deleteDocument(c);
+        }
+    }
+
+    /**
+     * One row changed several times in one statement sequence: what a replay that collapses a row's changes within a
+     * batch must get right.
+     */
+    private void churn(Connection c, Values v) throws SQLException {
+        switch (v.random().nextInt(4)) {
+            case 0 -> {
+                // every key of an order shifted twice (through a range no other line uses)
+                Long order = pickLong(c, "SELECT id FROM orders ORDER BY random() LIMIT 1");
+                if (order != null) {
+                    update(c, "UPDATE order_lines SET line_no = line_no + 100000 WHERE order_id = ?", order);
+                    update(c, "UPDATE order_lines SET line_no = line_no - 99999 WHERE order_id = ?", order);
+                }
+                count("churn: renumber an order's lines twice");
+            }
+            case 1 -> {
+                // a key deleted and inserted again with other values, then updated (TOASTed body unchanged)
+                String key = pickString(
+                        c,
+                        "SELECT key FROM documents WHERE key NOT LIKE '" + FAULT_KEY_PREFIX
+                                + "%' ORDER BY random() LIMIT 1");
+                if (key != null) {
+                    update(c, "DELETE FROM documents WHERE key = ?", key);
+                    update(c, "INSERT INTO documents VALUES (?, 100, repeat(md5(?), 400), NULL)", key, v.toastSeed());
+                    update(c, "UPDATE documents SET version = version + 1 WHERE key = ?", key);
+                }
+                count("churn: document deleted, inserted again, updated");
+            }
+            case 2 -> {
+                // a row moved to the other partition and back
+                String move = "UPDATE readings SET day = CASE WHEN day < '2026-01-01' THEN day + 365 ELSE day - 365"
+                        + " END, v = ?::float8 WHERE id = ?";
+                Long id = pickLong(c, "SELECT id FROM readings ORDER BY random() LIMIT 1");
+                if (id != null) {
+                    update(c, move, v.float8(), id);
+                    update(c, move, v.float8(), id);
+                }
+                count("churn: reading moved to the other partition and back");
+            }
+            default -> {
+                // an account updated three times: TOASTed notes unchanged, replaced, unchanged again
+                Long id = pickLong(c, "SELECT id FROM accounts ORDER BY random() LIMIT 1");
+                if (id != null) {
+                    update(c, "UPDATE accounts SET balance = ?::numeric WHERE id = ?", v.numeric14_2(), id);
+                    update(c, "UPDATE accounts SET notes = repeat(md5(?), 400) WHERE id = ?", v.toastSeed(), id);
+                    update(c, "UPDATE accounts SET name = ? WHERE id = ?", v.text(), id);
+                }
+                count("churn: account updated three times");
+            }
         }
     }
 
