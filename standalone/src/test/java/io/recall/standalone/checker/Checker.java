@@ -77,6 +77,11 @@ final class Checker {
         this.plan = new Random(settings.seed());
     }
 
+    /** What the run found so far (all of it once {@link #run} has returned). */
+    Report report() {
+        return report;
+    }
+
     /** Runs the whole check; what it found is in the report (an exception means the run itself broke). */
     Report run() throws Exception {
         Instant started = Instant.now();
@@ -118,6 +123,11 @@ final class Checker {
             }
             keepDatabases =
                     !report.differences().isEmpty() || !report.failedRestores().isEmpty();
+        } catch (Exception | AssertionError e) {
+            // the run itself broke: keep what it made for inspection
+            keepDatabases = true;
+            report.note("run broke", e.toString());
+            throw e;
         } finally {
             report.elapsed(Duration.between(started, Instant.now()));
             cleanUp();

@@ -17,7 +17,16 @@ class CheckerIT {
     @Test
     void everyRestoreEqualsTheSourceAtItsCheckpoint() throws Exception {
         CheckerSettings settings = CheckerSettings.fromSystemProperties();
-        Report report = new Checker(settings).run();
+        Checker checker = new Checker(settings);
+        Report report;
+        try {
+            report = checker.run();
+        } catch (Exception | AssertionError e) {
+            throw new AssertionError(
+                    "the checker run broke, seed " + settings.seed() + " (rerun: " + settings.rerun() + ")\n"
+                            + checker.report().render(),
+                    e);
+        }
         String printed = report.render();
         System.out.println(printed);
 
