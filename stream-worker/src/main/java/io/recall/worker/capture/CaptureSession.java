@@ -82,6 +82,8 @@ final class CaptureSession implements Runnable {
     private volatile String requestedBackup;
     private volatile String handledRequest;
     private volatile Thread backupThread;
+    // the current session got as far as streaming (the next one then starts without backing off)
+    private volatile boolean streamed;
     private volatile DdlCaptureMode ddlMode;
     private volatile FallbackSchema fallback;
     // the publication's tables as the source has them now (DDL capture adds new ones), in display form
@@ -137,35 +139,42 @@ final class CaptureSession implements Runnable {
         thread = Thread.currentThread();
         try (var m1 = MDC.putCloseable("source", spec.id().toString());
                 var m2 = MDC.putCloseable("slot", spec.slotName())) {
-            long backoff = settings.slotRetry().toMillis();
-            long maxBackoff = Math.max(backoff, 60_000);
+            RetryBackoff backoff = new RetryBackoff(settings.slotRetry(), java.time.Duration.ofMinutes(1));
             while (!stopped) {
                 long started = System.nanoTime();
+                streamed = false;
+                Exception failure = null;
                 try {
                     runOnce();
-                } catch (SlotInUseException e) {
-                    log.info("slot {} is held by another connection; retrying in {} ms", spec.slotName(), backoff);
-                    report(CaptureState.WAITING_FOR_SLOT, e.getMessage());
                 } catch (InterruptedException e) {
                     if (!stopped) {
-                        log.warn("capture interrupted", e);
+                        failure = e;
                     }
                 } catch (Exception e) {
-                    if (!stopped) {
-                        log.warn("capture of {} failed, retrying in {} ms: {}", spec.name(), backoff, e.toString());
-                        report(CaptureState.ERROR, String.valueOf(e.getMessage()));
-                    }
+                    failure = e;
                 }
                 if (stopped) {
                     break;
                 }
-                metrics.reconnected();
-                // a session that ran for a while starts over quickly; quick repeated failures back off, up to a minute
-                if (System.nanoTime() - started > TimeUnit.MILLISECONDS.toNanos(maxBackoff)) {
-                    backoff = settings.slotRetry().toMillis();
+                // a session that streamed (or ran a while) starts over quickly; quick repeated failures back off
+                long wait = backoff.after(
+                        streamed || System.nanoTime() - started > TimeUnit.MILLISECONDS.toNanos(backoff.maxMillis()));
+                switch (failure) {
+                    case SlotInUseException e -> {
+                        log.info("slot {} is held by another connection; retrying in {} ms", spec.slotName(), wait);
+                        report(CaptureState.WAITING_FOR_SLOT, e.getMessage());
+                    }
+                    case InterruptedException e -> log.warn("capture interrupted", e);
+                    case null -> {
+                        // the session ended by itself (e.g. it was paused)
+                    }
+                    default -> {
+                        log.warn("capture of {} failed, retrying in {} ms: {}", spec.name(), wait, failure.toString());
+                        report(CaptureState.ERROR, String.valueOf(failure.getMessage()));
+                    }
                 }
-                pause(backoff);
-                backoff = Math.min(backoff * 2, maxBackoff);
+                metrics.reconnected();
+                pause(wait);
             }
         } finally {
             metrics.close();
@@ -771,6 +780,7 @@ final class CaptureSession implements Runnable {
         }
         log.info("streaming {} from {}", spec.slotName(), start);
         report(CaptureState.STREAMING, null);
+        streamed = true;
         TransactionAssembler assembler =
                 new TransactionAssembler(spec.id(), spec.epoch(), settings.maxChunkBytes(), this::send);
         FallbackSchema fallbackSchema = fallback;
