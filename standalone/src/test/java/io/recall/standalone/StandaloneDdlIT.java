@@ -1,7 +1,6 @@
 package io.recall.standalone;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -157,9 +156,7 @@ class StandaloneDdlIT {
     private final List<Checkpoint> points = new ArrayList<>();
 
     private Path data;
-    private Standalone recall;
-    private int port;
-    private String token;
+    private RecallUnderTest recall;
     private String user;
     private String password;
     private String db;
@@ -179,15 +176,7 @@ class StandaloneDdlIT {
         pg.execute(db, setup);
 
         data = Files.createTempDirectory("recall-ddl-it");
-        recall = StandaloneMain.start(
-                "--recall.data-dir=" + data.resolve("data"),
-                "--server.port=0",
-                "--recall.capture.status-interval=1s",
-                "--recall.capture.heartbeat-interval=1s",
-                "--recall.capture.sequence-interval=1s",
-                "--recall.sink.max-segment-age=2s");
-        port = Integer.parseInt(recall.coordinator().getEnvironment().getProperty("local.server.port"));
-        token = Files.readString(data.resolve("data").resolve("admin-token")).strip();
+        recall = RecallUnderTest.start(data.resolve("data"));
 
         // "extra.*" must match a table at registration (the probe refuses a pattern that matches none), so the
         // schema exists from the start; the workload drops it and creates a new one of that name, with a serial
@@ -569,17 +558,10 @@ class StandaloneDdlIT {
     }
 
     private JsonNode awaitJson(String path, Predicate<JsonNode> condition) {
-        JsonNode[] last = new JsonNode[1];
-        await().atMost(Duration.ofSeconds(180))
-                .pollInterval(Duration.ofMillis(500))
-                .untilAsserted(() -> {
-                    last[0] = json.readTree(send("GET", path, null).body());
-                    assertThat(condition.test(last[0])).as(last[0].toString()).isTrue();
-                });
-        return last[0];
+        return recall.awaitJson(path, Duration.ofSeconds(180), condition);
     }
 
     private HttpResponse<String> send(String method, String path, Object body) throws Exception {
-        return RestCalls.send(port, token, method, path, body);
+        return recall.send(method, path, body);
     }
 }

@@ -1,7 +1,6 @@
 package io.recall.standalone;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -47,9 +46,7 @@ class StandaloneRestoreIT {
     private final PostgresCluster pg = PostgresCluster.shared(PgVersion.SYSTEM);
 
     private Path data;
-    private Standalone recall;
-    private int port;
-    private String token;
+    private RecallUnderTest recall;
     private String user;
     private String password;
     private String db;
@@ -95,26 +92,9 @@ class StandaloneRestoreIT {
 
         data = Files.createTempDirectory("recall-restore-it");
         // every role on S3 (S3Proxy): base backups, segments, markers and restore downloads
-        S3Endpoint s3 = S3Endpoint.shared();
-        bucket = "restore-" + UUID.randomUUID().toString().substring(0, 8);
-        s3.createBucket(bucket);
-        recall = StandaloneMain.start(
-                "--recall.data-dir=" + data.resolve("data"),
-                "--recall.storage.type=s3",
-                "--recall.storage.bucket=" + bucket,
-                "--recall.storage.prefix=recall-it",
-                "--recall.storage.endpoint=" + s3.endpoint(),
-                "--recall.storage.region=" + s3.region(),
-                "--recall.storage.path-style=true",
-                "--recall.storage.access-key=" + s3.accessKey(),
-                "--recall.storage.secret-key=" + s3.secretKey(),
-                "--server.port=0",
-                "--recall.capture.status-interval=1s",
-                "--recall.capture.heartbeat-interval=1s",
-                "--recall.capture.sequence-interval=1s",
-                "--recall.sink.max-segment-age=2s");
-        port = Integer.parseInt(recall.coordinator().getEnvironment().getProperty("local.server.port"));
-        token = Files.readString(data.resolve("data").resolve("admin-token")).strip();
+        RecallUnderTest.S3Storage storage = RecallUnderTest.s3Storage("recall-it");
+        bucket = storage.bucket();
+        recall = RecallUnderTest.start(data.resolve("data"), storage.args());
 
         HttpResponse<String> created = send(
                 "POST",
@@ -355,17 +335,10 @@ class StandaloneRestoreIT {
     }
 
     private JsonNode awaitJson(String path, Predicate<JsonNode> condition) {
-        JsonNode[] last = new JsonNode[1];
-        await().atMost(Duration.ofSeconds(180))
-                .pollInterval(Duration.ofMillis(500))
-                .untilAsserted(() -> {
-                    last[0] = json.readTree(send("GET", path, null).body());
-                    assertThat(condition.test(last[0])).as(last[0].toString()).isTrue();
-                });
-        return last[0];
+        return recall.awaitJson(path, Duration.ofSeconds(180), condition);
     }
 
     private HttpResponse<String> send(String method, String path, Object body) throws Exception {
-        return RestCalls.send(port, token, method, path, body);
+        return recall.send(method, path, body);
     }
 }

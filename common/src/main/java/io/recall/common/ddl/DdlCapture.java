@@ -161,9 +161,29 @@ public final class DdlCapture {
         return temporaryState(sql, "relation_state", oid);
     }
 
-    /** As {@link #catalogState}, for a user-defined type (enum, domain, composite); empty for other types. */
-    public static Optional<DdlRecord.ObjectState> typeState(Connection sql, long oid) throws SQLException {
-        return temporaryState(sql, "type_state", oid);
+    /**
+     * The catalog state of every user-defined type (enum, domain, composite) outside the system schemas and Recall's
+     * own, by oid, read with one query through the same function in the session's temporary schema.
+     */
+    public static java.util.Map<Long, DdlRecord.ObjectState> typeStates(Connection sql) throws SQLException {
+        try (Statement st = sql.createStatement()) {
+            st.execute(temporaryFunction("type_state"));
+        }
+        java.util.Map<Long, DdlRecord.ObjectState> out = new java.util.HashMap<>();
+        try (PreparedStatement ps = sql.prepareStatement("SELECT t.oid, pg_temp.recall_type_state(t.oid)::text"
+                + " FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace"
+                + " WHERE t.typtype IN ('e', 'd', 'c') AND n.nspname NOT IN ('information_schema', ?)"
+                + " AND n.nspname NOT LIKE 'pg\\_%'")) {
+            ps.setString(1, SCHEMA);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (rs.getString(2) != null) { // a table's row type has no state of its own
+                        out.put(rs.getLong(1), DdlRecord.parseState(rs.getString(2)));
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     private static Optional<DdlRecord.ObjectState> temporaryState(Connection sql, String function, long oid)

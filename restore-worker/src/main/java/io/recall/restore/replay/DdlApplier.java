@@ -541,15 +541,15 @@ final class DdlApplier {
         String name = qualified(after.schema(), after.name());
         if (before != null && !before.kind().equals("type")) {
             String cur = qualified(before.schema(), before.name());
-            if (!before.name().equals(after.name()) && exists(cur, "type")) {
+            if (!before.name().equals(after.name()) && typeExists(cur)) {
                 exec("ALTER TYPE " + cur + " RENAME TO " + quote(after.name()));
                 cur = qualified(before.schema(), after.name());
             }
-            if (!before.schema().equals(after.schema()) && exists(cur, "type")) {
+            if (!before.schema().equals(after.schema()) && typeExists(cur)) {
                 exec("ALTER TYPE " + cur + " SET SCHEMA " + quote(after.schema()));
             }
         }
-        if (!exists(name, "type")) {
+        if (!typeExists(name)) {
             createType(after);
             return;
         }
@@ -665,7 +665,7 @@ final class DdlApplier {
         }
     }
 
-    private boolean exists(String qualifiedName, String what) throws SQLException {
+    private boolean typeExists(String qualifiedName) throws SQLException {
         try (PreparedStatement ps = connection.prepareStatement("SELECT pg_catalog.to_regtype(?) IS NOT NULL")) {
             ps.setString(1, qualifiedName);
             try (ResultSet rs = ps.executeQuery()) {

@@ -2,6 +2,7 @@ package io.recall.standalone.checker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.recall.common.Lsn;
+import io.recall.standalone.RecallUnderTest;
 import io.recall.testsupport.DatabaseSnapshot;
 import io.recall.testsupport.PgVersion;
 import io.recall.testsupport.PostgresCluster;
@@ -92,7 +93,14 @@ final class Checker {
         int targetOffset = plan.nextInt(TARGET_KINDS.size());
         try {
             setUpSource();
-            recall = RecallUnderTest.start();
+            recall = RecallUnderTest.start(
+                    Files.createTempDirectory("recall-checker").resolve("data"),
+                    concat(
+                            RecallUnderTest.s3Storage("checker").args(),
+                            // a killed walsender is retried after a second, not the default five
+                            "--recall.capture.slot-retry=1s",
+                            // the smallest chunk: every TOASTed value of the workload (12,800 characters) travels split
+                            "--recall.capture.max-chunk-bytes=4096"));
             registerSource();
             dumps = Files.createTempDirectory("recall-checker-rows");
             workload.start(settings.writers());
@@ -665,5 +673,11 @@ final class Checker {
         if (!problems.isEmpty()) {
             report.note("clean-up problems", problems.toString());
         }
+    }
+
+    private static String[] concat(String[] first, String... more) {
+        String[] out = java.util.Arrays.copyOf(first, first.length + more.length);
+        System.arraycopy(more, 0, out, first.length, more.length);
+        return out;
     }
 }

@@ -217,7 +217,8 @@ final class Report {
         workload.forEach(
                 (k, n) -> out.append("  ").append(k).append(": ").append(n).append('\n'));
         notes.forEach((k, v) -> out.append(k).append(": ").append(v).append('\n'));
-        out.append("not yet injected (TODO, need hooks in the product or the harness):\n");
+        out.append(
+                "fault kinds of the issue this run does not inject (they need stop hooks in the product or harness):\n");
         NOT_YET_INJECTED.forEach(t -> out.append("  - ").append(t).append('\n'));
         out.append("=====================================================================\n");
         return out.toString();

@@ -359,19 +359,7 @@ final class FallbackSchema {
             }
         }
         // user-defined types: an enum value added (or a domain or composite type changed) is not in the stream
-        Map<Long, DdlRecord.ObjectState> types = new HashMap<>();
-        try (PreparedStatement ps = sql.prepareStatement("SELECT t.oid FROM pg_type t"
-                + " JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype IN ('e', 'd', 'c')"
-                + " AND n.nspname NOT IN ('information_schema', ?) AND n.nspname NOT LIKE 'pg\\_%'"
-                + " AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')")) {
-            ps.setString(1, DdlCapture.SCHEMA);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    long oid = rs.getLong(1);
-                    DdlCapture.typeState(sql, oid).ifPresent(t -> types.put(oid, t));
-                }
-            }
-        }
+        Map<Long, DdlRecord.ObjectState> types = DdlCapture.typeStates(sql);
         if (lastTypes != null) {
             for (var e : types.entrySet()) {
                 DdlRecord.ObjectState before = lastTypes.get(e.getKey());

@@ -89,6 +89,8 @@ final class TransactionAssembler {
     }
 
     private RelationHook relationHook;
+    // the relation id of Recall's DDL log (PostgreSQL 13's transport) once pgoutput described it; 0 until then
+    private int ddlLogRelationId;
 
     void relationHook(RelationHook hook) {
         this.relationHook = hook;
@@ -119,6 +121,9 @@ final class TransactionAssembler {
             case Relation r -> {
                 RelationDef def = toRelationDef(r);
                 relations.put(r.relationId(), def);
+                if (DdlCapture.SCHEMA.equals(def.getSchema$()) && DdlCapture.LOG_TABLE_NAME.equals(def.getTable())) {
+                    ddlLogRelationId = r.relationId(); // checked per change: an int, not two names
+                }
                 if (relationHook != null && begin != null) {
                     // derived schema changes go before the transaction's first change under the new definition
                     for (byte[] content :
@@ -183,10 +188,7 @@ final class TransactionAssembler {
 
     /** Whether the relation is Recall's DDL log, PostgreSQL 13's transport for DDL records. */
     private boolean isDdlLog(int relationId) {
-        RelationDef def = relations.get(relationId);
-        return def != null
-                && DdlCapture.SCHEMA.equals(def.getSchema$())
-                && DdlCapture.LOG_TABLE_NAME.equals(def.getTable());
+        return relationId == ddlLogRelationId;
     }
 
     /** A row of the DDL log becomes the logical message it stands for, so everything downstream sees one form. */
