@@ -2,7 +2,9 @@ package io.recall.standalone;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -22,6 +24,9 @@ final class Standalone implements AutoCloseable {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final StandaloneHome home;
     private EmbeddedKafka kafka;
+    private Supplier<EmbeddedKafka> kafkaRestart;
+    private List<String> streamWorkerArguments = List.of();
+    private List<String> restoreWorkerArguments = List.of();
     private String kafkaBootstrapServers;
     private ConfigurableApplicationContext worker;
     private ConfigurableApplicationContext restoreWorker;
@@ -36,9 +41,75 @@ final class Standalone implements AutoCloseable {
         own(metadata);
     }
 
-    synchronized void kafka(EmbeddedKafka embedded) {
-        own(embedded);
+    /**
+     * Takes the embedded broker.
+     *
+     * @param restart starts it again with the same log directory and ports, for {@link #startKafka()}
+     */
+    synchronized void kafka(EmbeddedKafka embedded, Supplier<EmbeddedKafka> restart) {
         this.kafka = embedded;
+        this.kafkaRestart = restart;
+        // the broker in its place in the stopping order, whichever start of it is current then
+        own(new AutoCloseable() {
+            @Override
+            public void close() {
+                stopKafka();
+            }
+
+            @Override
+            public String toString() {
+                return "the embedded Kafka broker";
+            }
+        });
+    }
+
+    /**
+     * Stops the embedded broker while everything else keeps running (clients retry until it is back): what the
+     * correctness checker does to prove that a broker outage loses nothing. No-op if it is stopped.
+     *
+     * @throws IllegalStateException when Kafka is external
+     */
+    synchronized void stopKafka() {
+        if (kafkaRestart == null) {
+            throw new IllegalStateException("Kafka is external to this standalone Recall");
+        }
+        if (kafka != null) {
+            EmbeddedKafka stopping = kafka;
+            kafka = null;
+            stopping.close();
+        }
+    }
+
+    /** Starts the embedded broker again after {@link #stopKafka()}, on the same ports; no-op if it runs. */
+    synchronized void startKafka() {
+        if (closed) {
+            throw new IllegalStateException("Recall standalone is shut down");
+        }
+        if (kafkaRestart == null) {
+            throw new IllegalStateException("Kafka is external to this standalone Recall");
+        }
+        if (kafka == null) {
+            kafka = kafkaRestart.get();
+        }
+    }
+
+    /**
+     * The arguments each worker context runs with, also what a worker process started elsewhere needs to join this
+     * Recall (with {@code --recall.standalone.<role>=false}).
+     */
+    synchronized void workerArguments(List<String> streamWorker, List<String> restoreWorker) {
+        this.streamWorkerArguments = List.copyOf(streamWorker);
+        this.restoreWorkerArguments = List.copyOf(restoreWorker);
+    }
+
+    /** The stream worker's {@code --name=value} arguments (Kafka, storage, secrets, its configuration). */
+    synchronized List<String> streamWorkerArguments() {
+        return streamWorkerArguments;
+    }
+
+    /** The restore worker's {@code --name=value} arguments. */
+    synchronized List<String> restoreWorkerArguments() {
+        return restoreWorkerArguments;
     }
 
     synchronized void kafkaBootstrapServers(String bootstrapServers) {
@@ -82,18 +153,21 @@ final class Standalone implements AutoCloseable {
         return coordinator;
     }
 
-    /** The stream worker's context: capture (no web server). */
+    /** The stream worker's context: capture (no web server); null when it runs elsewhere. */
     ConfigurableApplicationContext worker() {
         return worker;
     }
 
-    /** The restore worker's context: restore jobs (no web server). */
+    /** The restore worker's context: restore jobs (no web server); null when it runs elsewhere. */
     ConfigurableApplicationContext restoreWorker() {
         return restoreWorker;
     }
 
-    /** The embedded broker, empty when {@code spring.kafka.bootstrap-servers} named an external one. */
-    Optional<EmbeddedKafka> embeddedKafka() {
+    /**
+     * The embedded broker, empty when {@code spring.kafka.bootstrap-servers} named an external one (or while it is
+     * stopped by {@link #stopKafka()}).
+     */
+    synchronized Optional<EmbeddedKafka> embeddedKafka() {
         return Optional.ofNullable(kafka);
     }
 

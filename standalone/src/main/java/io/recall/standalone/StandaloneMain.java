@@ -29,11 +29,15 @@ import org.springframework.context.ConfigurableApplicationContext;
  * (no broker is started), {@code --spring.datasource.url=...} an external metadata database, {@code
  * --recall.storage.type=s3} with the other {@code recall.storage.*} settings S3 storage. The embedded broker listens
  * on the port of its previous start ({@code --recall.kafka.port=N} and {@code --recall.kafka.controller-port=N} to
- * choose), and {@code --recall.kafka.config.<name>=<value>} sets any broker setting.
+ * choose), and {@code --recall.kafka.config.<name>=<value>} sets any broker setting. {@code
+ * --recall.standalone.stream-worker=false} and {@code --recall.standalone.restore-worker=false} leave a worker role to
+ * processes run elsewhere against the same Kafka and storage.
  */
 public final class StandaloneMain {
 
     static final String WORKER_ID = "standalone";
+    static final String STREAM_WORKER_ROLE = "stream-worker";
+    static final String RESTORE_WORKER_ROLE = "restore-worker";
     /** Both contexts' name: they share one logging set-up, whose lines carry the name of the first. */
     private static final String APPLICATION_NAME = "recall-standalone";
 
@@ -61,6 +65,9 @@ public final class StandaloneMain {
         if (external != null && value(shared, "spring.kafka.bootstrap-servers", null) == null) {
             shared.add("--spring.kafka.bootstrap-servers=" + external);
         }
+        // checked before anything starts, so a typo costs nothing
+        boolean streamWorker = enabled(shared, STREAM_WORKER_ROLE);
+        boolean restoreWorker = enabled(shared, RESTORE_WORKER_ROLE);
         StandaloneHome home = StandaloneHome.open(Path.of(value(shared, "recall.data-dir", "data")));
         Standalone standalone = new Standalone(home);
         if (shutdownHook) {
@@ -80,8 +87,10 @@ public final class StandaloneMain {
             String bootstrap = value(shared, "spring.kafka.bootstrap-servers", null);
             if (bootstrap == null) {
                 quietKafkaServer(shared);
-                EmbeddedKafka kafka = EmbeddedKafka.start(home.root(), kafkaListeners(shared), kafkaOverrides(shared));
-                standalone.kafka(kafka);
+                EmbeddedKafka.Listeners listeners = kafkaListeners(shared);
+                Map<String, String> overrides = kafkaOverrides(shared);
+                EmbeddedKafka kafka = EmbeddedKafka.start(home.root(), listeners, overrides);
+                standalone.kafka(kafka, () -> EmbeddedKafka.start(home.root(), listeners, overrides));
                 bootstrap = kafka.bootstrapServers();
                 shared.add("--spring.kafka.bootstrap-servers=" + bootstrap);
             }
@@ -91,10 +100,17 @@ public final class StandaloneMain {
                 addDefault(shared, "recall.secrets.active-key-id", StandaloneHome.SECRETS_KEY_ID);
             }
 
+            standalone.workerArguments(
+                    workerArguments(shared, home, StreamWorkerApplication.class), restoreWorkerArguments(shared, home));
             // The worker first: it creates Recall's topics (compacted recall.sources, ...) before the coordinator
-            // publishes to them.
-            standalone.worker(startWorker(shared, home));
-            standalone.restoreWorker(startRestoreWorker(shared, home));
+            // publishes to them (the coordinator creates them too, for when the workers run elsewhere).
+            if (streamWorker) {
+                standalone.worker(startHeadless(StreamWorkerApplication.class, standalone.streamWorkerArguments()));
+            }
+            if (restoreWorker) {
+                standalone.restoreWorker(
+                        startHeadless(RestoreWorkerApplication.class, standalone.restoreWorkerArguments()));
+            }
             standalone.coordinator(startCoordinator(shared, coordinatorDefaults, home));
         } catch (RuntimeException e) {
             try {
@@ -108,18 +124,26 @@ public final class StandaloneMain {
         return standalone;
     }
 
-    private static ConfigurableApplicationContext startWorker(List<String> shared, StandaloneHome home) {
-        return startHeadless(
-                StreamWorkerApplication.class, workerArguments(shared, home, StreamWorkerApplication.class));
+    /**
+     * Whether this JVM runs the role ({@code --recall.standalone.<role>=false} leaves it to a process started
+     * elsewhere with {@link Standalone#streamWorkerArguments()} or {@link Standalone#restoreWorkerArguments()}).
+     */
+    private static boolean enabled(List<String> arguments, String role) {
+        String value = value(arguments, "recall.standalone." + role, "true").strip();
+        if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
+            throw new IllegalArgumentException("recall.standalone." + role + " must be true (run the " + role
+                    + " in this JVM) or false (leave it" + " to a process started elsewhere), not '" + value + "'");
+        }
+        return Boolean.parseBoolean(value);
     }
 
-    private static ConfigurableApplicationContext startRestoreWorker(List<String> shared, StandaloneHome home) {
+    private static List<String> restoreWorkerArguments(List<String> shared, StandaloneHome home) {
         List<String> arguments = workerArguments(shared, home, RestoreWorkerApplication.class);
         addDefault(
                 arguments,
                 "recall.restore.work-dir",
                 home.root().resolve("restore-work").toString());
-        return startHeadless(RestoreWorkerApplication.class, arguments);
+        return arguments;
     }
 
     /** A worker's arguments: its own configuration, the shared storage, and no metadata database. */

@@ -1,6 +1,7 @@
 package io.recall.standalone;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.Reader;
@@ -192,6 +193,40 @@ class StandaloneIT {
             }
         } finally {
             external.destroy();
+        }
+    }
+
+    @Test
+    void workerRolesCanBeLeftToProcessesStartedElsewhere(@TempDir Path tmp) {
+        Path data = tmp.resolve("data");
+        assertThatThrownBy(() -> StandaloneMain.start(
+                        "--recall.data-dir=" + data, "--server.port=0", "--recall.standalone.restore-worker=no"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("recall.standalone.restore-worker must be true")
+                .hasMessageContaining("not 'no'");
+        assertThat(data).as("nothing starts on a bad role flag").doesNotExist();
+
+        try (Standalone standalone = StandaloneMain.start(
+                "--recall.data-dir=" + data,
+                "--server.port=0",
+                "--recall.standalone.stream-worker=false",
+                "--recall.standalone.restore-worker=FALSE")) {
+            assertThat(standalone.worker()).isNull();
+            assertThat(standalone.restoreWorker()).isNull();
+            String bootstrap = standalone.embeddedKafka().orElseThrow().bootstrapServers();
+            assertThat(standalone.streamWorkerArguments())
+                    .contains("--spring.kafka.bootstrap-servers=" + bootstrap)
+                    .anySatisfy(a -> assertThat(a).startsWith("--recall.storage.local-root="));
+            assertThat(standalone.restoreWorkerArguments())
+                    .contains("--spring.kafka.bootstrap-servers=" + bootstrap)
+                    .anySatisfy(a -> assertThat(a).startsWith("--recall.restore.work-dir="));
+            try (Admin admin = admin(bootstrap)) {
+                assertThat(admin.listTopics().names().get())
+                        .as("the coordinator creates the topics the absent workers would have")
+                        .contains("recall.sources", "recall.changes", "recall.restore-jobs");
+            }
+        } catch (Exception e) {
+            throw new AssertionError(e);
         }
     }
 
