@@ -59,7 +59,11 @@ public final class RecallUnderTest implements AutoCloseable {
 
     /** Creates a fresh bucket on the shared S3Proxy; objects go under {@code prefix}. */
     public static S3Storage s3Storage(String prefix) {
-        S3Endpoint s3 = S3Endpoint.shared();
+        return s3Storage(S3Endpoint.shared(), prefix);
+    }
+
+    /** Creates a fresh bucket on {@code s3}; objects go under {@code prefix}. */
+    public static S3Storage s3Storage(S3Endpoint s3, String prefix) {
         String bucket = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
         s3.createBucket(bucket);
         return new S3Storage(bucket, prefix, new String[] {
@@ -72,6 +76,29 @@ public final class RecallUnderTest implements AutoCloseable {
             "--recall.storage.access-key=" + s3.accessKey(),
             "--recall.storage.secret-key=" + s3.secretKey()
         });
+    }
+
+    /**
+     * The arguments of a stream worker process joining this Recall ({@code --recall.standalone.stream-worker=false}
+     * leaves that role to such processes): Kafka, storage, secrets, the worker's configuration.
+     */
+    public List<String> streamWorkerArguments() {
+        return standalone.streamWorkerArguments();
+    }
+
+    /** The arguments of a restore worker process joining this Recall. */
+    public List<String> restoreWorkerArguments() {
+        return standalone.restoreWorkerArguments();
+    }
+
+    /** Stops the embedded Kafka broker; everything else keeps running. */
+    public void stopKafka() {
+        standalone.stopKafka();
+    }
+
+    /** Starts the embedded Kafka broker again, on the same ports and log. */
+    public void startKafka() {
+        standalone.startKafka();
     }
 
     public ObjectMapper json() {

@@ -6,6 +6,7 @@ import io.recall.standalone.RecallUnderTest;
 import io.recall.testsupport.DatabaseSnapshot;
 import io.recall.testsupport.PgVersion;
 import io.recall.testsupport.PostgresCluster;
+import io.recall.testsupport.S3Endpoint;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -57,7 +58,9 @@ final class Checker {
 
     private final CheckerSettings settings;
     private final Report report;
-    private final PostgresCluster pg = PostgresCluster.shared(PgVersion.SYSTEM);
+    private PostgresCluster pg;
+    private S3Endpoint s3;
+    private WorkerProcesses workers;
     private final Random plan;
     private final String runId = UUID.randomUUID().toString().substring(0, 8);
     private final Map<Integer, Checkpoint> checkpoints = new TreeMap<>();
@@ -90,17 +93,31 @@ final class Checker {
         int n = settings.checkpoints();
         Map<Integer, Fault.Kind> faultsAt = faultPlan(n);
         List<Integer> restoreOrder = restorePlan(n, faultsAt);
+        Set<Integer> killedRestores = restoreKillPlan(restoreOrder.size());
         int targetOffset = plan.nextInt(TARGET_KINDS.size());
         try {
+            // a source, an S3 endpoint and worker processes of the run's own: the faults restart and kill them
+            pg = PostgresCluster.start(PgVersion.SYSTEM, Map.of());
+            s3 = S3Endpoint.create();
             setUpSource();
+            Path runDirectory = Files.createTempDirectory("recall-checker");
             recall = RecallUnderTest.start(
-                    Files.createTempDirectory("recall-checker").resolve("data"),
+                    runDirectory.resolve("data"),
                     concat(
-                            RecallUnderTest.s3Storage("checker").args(),
+                            RecallUnderTest.s3Storage(s3, "checker").args(),
                             // a killed walsender is retried after a second, not the default five
                             "--recall.capture.slot-retry=1s",
                             // the smallest chunk: every TOASTed value of the workload (12,800 characters) travels split
-                            "--recall.capture.max-chunk-bytes=4096"));
+                            "--recall.capture.max-chunk-bytes=4096",
+                            // every worker role in a process of its own, for the kills
+                            "--recall.standalone.stream-worker=false",
+                            "--recall.standalone.restore-worker=false"));
+            workers =
+                    new WorkerProcesses(recall.streamWorkerArguments(), recall.restoreWorkerArguments(), runDirectory);
+            report.note("worker logs", runDirectory.toString());
+            for (WorkerProcesses.Role role : WorkerProcesses.Role.values()) {
+                workers.start(role);
+            }
             registerSource();
             dumps = Files.createTempDirectory("recall-checker-rows");
             workload.start(settings.writers());
@@ -121,13 +138,26 @@ final class Checker {
                 workload.stop();
             }
             report.workload(workload.counts(), workload.failures());
-            awaitArchived(currentWal());
+            awaitArchived(currentWal(), Duration.ofSeconds(300));
             report.note("source slot (pg_stat_replication_slots)", slotStats());
 
+            int killsLeft = 0;
             for (int k = 0; k < restoreOrder.size(); k++) {
-                restoreAndCompare(
+                if (killedRestores.contains(k)) {
+                    killsLeft++;
+                }
+                boolean killed = restoreAndCompare(
                         checkpoints.get(restoreOrder.get(k)),
-                        TARGET_KINDS.get((k + targetOffset) % TARGET_KINDS.size()));
+                        TARGET_KINDS.get((k + targetOffset) % TARGET_KINDS.size()),
+                        killsLeft > 0);
+                if (killed) {
+                    killsLeft--;
+                }
+            }
+            if (killsLeft > 0) {
+                report.note(
+                        "restore worker kills not injected",
+                        killsLeft + " (every restore they were planned for ended before the kill could land)");
             }
             keepDatabases =
                     !report.differences().isEmpty() || !report.failedRestores().isEmpty();
@@ -135,6 +165,9 @@ final class Checker {
             // the run itself broke: keep what it made for inspection
             keepDatabases = true;
             report.note("run broke", e.toString());
+            if (workers != null && workers.dead() != null) {
+                report.note("worker process died", workers.dead());
+            }
             throw e;
         } finally {
             report.elapsed(Duration.between(started, Instant.now()));
@@ -154,24 +187,44 @@ final class Checker {
         Collections.shuffle(places, plan);
         List<Integer> chosen = new ArrayList<>(new TreeSet<>(places.subList(0, settings.faults())));
         Map<Integer, Fault.Kind> out = new TreeMap<>();
-        Fault.Kind[] kinds = Fault.Kind.values();
+        List<Fault.Kind> kinds = new ArrayList<>(java.util.Arrays.stream(Fault.Kind.values())
+                .filter(Fault.Kind::duringWorkload)
+                .toList());
+        // each round of kinds in an order of its own, so that no kind always follows the same one
+        List<Fault.Kind> order = new ArrayList<>();
         for (int k = 0; k < chosen.size(); k++) {
-            out.put(chosen.get(k), kinds[k % kinds.length]);
+            if (k % kinds.size() == 0) {
+                Collections.shuffle(kinds, plan);
+            }
+            order.add(kinds.get(k % kinds.size()));
+        }
+        for (int k = 0; k < chosen.size(); k++) {
+            out.put(chosen.get(k), order.get(k));
         }
         return out;
     }
 
+    /** Which restores (positions in the restore order) have their worker killed mid-job. */
+    private Set<Integer> restoreKillPlan(int restores) {
+        List<Integer> positions = new ArrayList<>();
+        for (int k = 0; k < restores; k++) {
+            positions.add(k);
+        }
+        Collections.shuffle(positions, plan);
+        return new TreeSet<>(positions.subList(0, Math.min(settings.restoreKills(), restores)));
+    }
+
     /**
-     * The checkpoints to restore, in the order they are restored: always the last (after every fault), and around
-     * each open-transaction fault the checkpoint taken while it was open and the one after its commit; the rest at
-     * random. So the count can exceed {@code restores} when many faults ask for their two.
+     * The checkpoints to restore, in the order they are restored: always the last (after every fault), the one
+     * right after each fault, and after each fault that leaves a transaction open also the one after its commit; the
+     * rest at random. So the count can exceed {@code restores} when there are many faults.
      */
     private List<Integer> restorePlan(int n, Map<Integer, Fault.Kind> faultsAt) {
         Set<Integer> chosen = new LinkedHashSet<>();
         chosen.add(n - 1);
         faultsAt.forEach((i, kind) -> {
-            if (kind == Fault.Kind.OPEN_TRANSACTION_ACROSS_WALSENDER_TERMINATION) {
-                chosen.add(i);
+            chosen.add(i);
+            if (kind == Fault.Kind.OPEN_TRANSACTION_ACROSS_WALSENDER_TERMINATION || kind == Fault.Kind.CAPTURE_KILLED) {
                 chosen.add(i + 1);
             }
         });
@@ -214,10 +267,10 @@ final class Checker {
         return "/api/v1/sources/" + sourceId;
     }
 
-    private void awaitArchived(Lsn lsn) {
+    private void awaitArchived(Lsn lsn, Duration atMost) {
         recall.awaitJson(
                 sourcePath(),
-                Duration.ofSeconds(300),
+                atMost,
                 s -> s.hasNonNull("archivedLsn")
                         && !Lsn.parse(s.get("archivedLsn").asText()).isBefore(lsn));
     }
@@ -322,36 +375,150 @@ final class Checker {
 
     // ---------------------------------------------------------------- faults
 
+    /** What a fault does; its result describes what happened, starting with "NOT" when Recall did not recover. */
+    @FunctionalInterface
+    private interface Injection {
+        String inject() throws Exception;
+    }
+
     private void inject(Fault.Kind kind, int index, long restOfGap, boolean keepRows) throws Exception {
-        switch (kind) {
-            case WALSENDER_TERMINATED -> {
-                String detail = terminateWalsender();
-                boolean recovered = !detail.startsWith("NOT");
-                Thread.sleep(restOfGap);
-                report.fault(new Fault(kind, index, detail, recovered));
-                checkpoint(index, keepRows, null);
-            }
-            case OPEN_TRANSACTION_ACROSS_WALSENDER_TERMINATION -> {
-                try (Connection open = workload.connect()) {
-                    open.setAutoCommit(false);
-                    String written = writeOpenTransaction(open, index);
-                    String detail = terminateWalsender();
-                    boolean recovered = !detail.startsWith("NOT");
-                    Thread.sleep(restOfGap);
-                    checkpoint(index, keepRows, "taken while fault (b)'s transaction was open");
-                    open.commit();
-                    Lsn committed = currentWal();
-                    try {
-                        awaitDurable(committed, Duration.ofSeconds(120));
-                    } catch (ConditionTimeoutException e) {
-                        recovered = false;
-                        detail += "; its commit was NOT durable within 120 s";
-                    }
-                    report.fault(new Fault(
-                            kind, index, written + "; " + detail + "; committed after checkpoint " + index, recovered));
-                }
-            }
+        Injection injection = switch (kind) {
+            case WALSENDER_TERMINATED, OPEN_TRANSACTION_ACROSS_WALSENDER_TERMINATION -> this::terminateWalsender;
+            case CAPTURE_KILLED -> this::killCapture;
+            case SINK_KILLED -> this::killSink;
+            case KAFKA_RESTARTED -> this::restartKafka;
+            case S3_UNAVAILABLE -> this::s3Outage;
+            case SOURCE_RESTARTED -> this::restartSource;
+            case RESTORE_WORKER_KILLED -> throw new IllegalArgumentException(kind + " is injected while restoring");
+        };
+        if (kind != Fault.Kind.OPEN_TRANSACTION_ACROSS_WALSENDER_TERMINATION && kind != Fault.Kind.CAPTURE_KILLED) {
+            String detail = injection.inject();
+            Thread.sleep(restOfGap);
+            report.fault(new Fault(kind, index, detail, !detail.startsWith("NOT")));
+            checkpoint(index, keepRows, null);
+            return;
         }
+        try (Connection open = workload.connect()) {
+            open.setAutoCommit(false);
+            String written = writeOpenTransaction(open, index);
+            String detail = injection.inject();
+            boolean recovered = !detail.startsWith("NOT");
+            Thread.sleep(restOfGap);
+            checkpoint(index, keepRows, "taken while fault (" + kind.letter() + ")'s transaction was open");
+            open.commit();
+            Lsn committed = currentWal();
+            try {
+                awaitDurable(committed, Duration.ofSeconds(120));
+            } catch (ConditionTimeoutException e) {
+                recovered = false;
+                detail += "; its commit was NOT durable within 120 s";
+            }
+            report.fault(new Fault(
+                    kind, index, written + "; " + detail + "; committed after checkpoint " + index, recovered));
+        }
+    }
+
+    /** Kills the capture process and starts a new one, which must stream again and get durable past the fault. */
+    private String killCapture() throws Exception {
+        int before;
+        try {
+            before = awaitWalsender(0, Duration.ofSeconds(60));
+        } catch (ConditionTimeoutException e) {
+            return "NOT injected: the slot had no active walsender for 60 s";
+        }
+        Instant t0 = Instant.now();
+        long pid = workers.kill(WorkerProcesses.Role.CAPTURE);
+        workers.start(WorkerProcesses.Role.CAPTURE);
+        return "capture process " + pid + " killed (its walsender " + before + "), a new one started; "
+                + awaitCapture(before, t0);
+    }
+
+    /** Kills the sink process and starts a new one; what was written meanwhile must be archived. */
+    private String killSink() throws Exception {
+        Lsn mark = currentWal();
+        Instant t0 = Instant.now();
+        long pid = workers.kill(WorkerProcesses.Role.SINK);
+        workers.start(WorkerProcesses.Role.SINK);
+        return "sink process " + pid + " killed, a new one started; " + awaitArchivedAfterFault(mark, t0);
+    }
+
+    /** Stops the broker for a few seconds; capture must be durable, and the sink archived, past the outage. */
+    private String restartKafka() throws Exception {
+        long down = 3000 + plan.nextInt(5000);
+        Instant t0 = Instant.now();
+        recall.stopKafka();
+        long stopping = Duration.between(t0, Instant.now()).toMillis();
+        Thread.sleep(down);
+        Lsn mark = currentWal();
+        recall.startKafka();
+        String durable = awaitDurableAfterFault(mark, t0);
+        if (durable.startsWith("NOT")) {
+            return durable;
+        }
+        return "broker stopped (in " + stopping + " ms) and down for " + down + " ms more, started again; " + durable
+                + "; " + awaitArchivedAfterFault(mark, t0);
+    }
+
+    /** Stops S3 for a while; what was written meanwhile must be archived once it is back. */
+    private String s3Outage() throws Exception {
+        long down = 5000 + plan.nextInt(10_000);
+        Instant t0 = Instant.now();
+        s3.stop();
+        Thread.sleep(down);
+        Lsn mark = currentWal();
+        s3.start();
+        return "S3 refused connections for " + down + " ms; " + awaitArchivedAfterFault(mark, t0);
+    }
+
+    /** Restarts the source; writers and capture connect again, and capture must be durable past the restart. */
+    private String restartSource() throws Exception {
+        int before;
+        try {
+            before = awaitWalsender(0, Duration.ofSeconds(60));
+        } catch (ConditionTimeoutException e) {
+            return "NOT injected: the slot had no active walsender for 60 s";
+        }
+        Instant t0 = Instant.now();
+        workload.sourceRestarting();
+        try {
+            pg.restart();
+            return "source restarted in " + Duration.between(t0, Instant.now()).toMillis() + " ms; "
+                    + awaitCapture(before, t0);
+        } finally {
+            workload.sourceBack();
+        }
+    }
+
+    /** Waits until a walsender other than {@code before} streams the slot and capture is durable past now. */
+    private String awaitCapture(int before, Instant t0) throws SQLException {
+        int after;
+        try {
+            after = awaitWalsender(before, Duration.ofSeconds(180));
+        } catch (ConditionTimeoutException e) {
+            return "NOT recovered: no new walsender within 180 s";
+        }
+        long back = Duration.between(t0, Instant.now()).toMillis();
+        return "walsender " + after + " streaming after " + back + " ms, " + awaitDurableAfterFault(currentWal(), t0);
+    }
+
+    private String awaitDurableAfterFault(Lsn mark, Instant t0) {
+        try {
+            awaitDurable(mark, Duration.ofSeconds(180));
+        } catch (ConditionTimeoutException e) {
+            return "NOT recovered: durableLsn did not reach " + mark + " within 180 s";
+        }
+        return "durable past " + mark + " after "
+                + Duration.between(t0, Instant.now()).toMillis() + " ms";
+    }
+
+    private String awaitArchivedAfterFault(Lsn mark, Instant t0) {
+        try {
+            awaitArchived(mark, Duration.ofSeconds(240));
+        } catch (ConditionTimeoutException e) {
+            return "NOT recovered: archivedLsn did not reach " + mark + " within 240 s";
+        }
+        return "archived past " + mark + " after "
+                + Duration.between(t0, Instant.now()).toMillis() + " ms";
     }
 
     /**
@@ -433,6 +600,8 @@ final class Checker {
         org.awaitility.Awaitility.await()
                 .atMost(atMost)
                 .pollInterval(Duration.ofMillis(200))
+                // the source may be restarting
+                .ignoreExceptions()
                 .until(() -> {
                     try (Connection c = pg.connect(db);
                             PreparedStatement ps = c.prepareStatement(
@@ -449,7 +618,13 @@ final class Checker {
 
     // ---------------------------------------------------------------- restores
 
-    private void restoreAndCompare(Checkpoint c, String kind) throws Exception {
+    /**
+     * Restores checkpoint {@code c} through REST into a new database and compares it with the checkpoint.
+     *
+     * @param killWorker kill the restore worker process once the job runs, and start a new one to finish it
+     * @return whether the worker was killed in the middle of the job (the job then reports a second attempt)
+     */
+    private boolean restoreAndCompare(Checkpoint c, String kind, boolean killWorker) throws Exception {
         Map<String, Object> target = new LinkedHashMap<>();
         Map<String, Object> request = new LinkedHashMap<>();
         request.put("sourceId", sourceId);
@@ -474,9 +649,10 @@ final class Checker {
         HttpResponse<String> accepted = recall.send("POST", "/api/v1/restores", request);
         if (accepted.statusCode() != 202) {
             report.restoreFailed(line + ": answered " + accepted.statusCode() + " " + accepted.body());
-            return;
+            return false;
         }
         String id = recall.json().readTree(accepted.body()).get("id").asText();
+        String kill = killWorker ? killRestoreWorker(id, into) : null;
         JsonNode done;
         try {
             done = recall.awaitJson(
@@ -487,11 +663,22 @@ final class Checker {
         } catch (ConditionTimeoutException e) {
             report.restoreFailed(line + ": restore " + id + " did not end within " + settings.restoreTimeoutSeconds()
                     + " s: " + e.getMessage());
-            return;
+            recordKill(kill, c, false);
+            return kill != null;
+        }
+        boolean midJob = kill != null && done.path("attempt").asInt(1) > 1;
+        if (kill != null && !midJob) {
+            // the job had written nothing yet or had ended: the kill proved nothing about a job in the middle
+            kill = null;
         }
         if (!"SUCCEEDED".equals(done.path("status").asText())) {
             report.restoreFailed(line + ": restore " + id + " " + done);
-            return;
+            recordKill(kill, c, false);
+            return midJob;
+        }
+        if (kill != null) {
+            line += " (its worker killed mid-job, finished by attempt "
+                    + done.path("attempt").asInt() + ")";
         }
         String where = "restore " + id + " into " + into + ", cut-off "
                 + done.path("cutoffLsn").asText() + ", restored to " + done.path("restoredTo");
@@ -502,8 +689,62 @@ final class Checker {
                 c.tables().size(),
                 c.sequences().size(),
                 found);
+        recordKill(kill, c, found.isEmpty());
         if (found.isEmpty()) {
             pg.execute("postgres", "DROP DATABASE " + into + " WITH (FORCE)");
+        }
+        return midJob;
+    }
+
+    private void recordKill(String kill, Checkpoint c, boolean equal) {
+        if (kill != null) {
+            report.fault(new Fault(
+                    Fault.Kind.RESTORE_WORKER_KILLED,
+                    c.index(),
+                    kill + (equal ? "; the job finished equal to the checkpoint" : "; the job did NOT finish equal"),
+                    equal));
+        }
+    }
+
+    /**
+     * Waits until restore {@code id} is writing its target (the job's marker in the target database's comment says
+     * {@code running}: a new attempt must take over from there), kills the restore worker process a moment later and
+     * starts a new one, which gets the job again once the dead member has left the consumer group. Returns what was
+     * done, or null when the job ended before it was seen writing.
+     */
+    private String killRestoreWorker(String id, String into) throws Exception {
+        String running = "recall restore " + id + " running";
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (true) {
+            String comment = databaseComment(into);
+            if (comment != null && comment.startsWith(running)) {
+                break;
+            }
+            if ((comment != null && comment.startsWith("recall restore " + id)) || System.nanoTime() > deadline) {
+                return null;
+            }
+            Thread.sleep(20);
+        }
+        Thread.sleep(plan.nextInt(300));
+        String phase = recall.json()
+                .readTree(recall.send("GET", "/api/v1/restores/" + id, null).body())
+                .path("progress")
+                .path("phase")
+                .asText();
+        long pid = workers.kill(WorkerProcesses.Role.RESTORE);
+        workers.start(WorkerProcesses.Role.RESTORE);
+        return "restore " + id + ": worker process " + pid + " killed while writing the target (phase last reported: "
+                + phase + "), a new one started";
+    }
+
+    private String databaseComment(String database) throws SQLException {
+        try (Connection c = pg.connect("postgres");
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = ?")) {
+            ps.setString(1, database);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
         }
     }
 
@@ -620,7 +861,10 @@ final class Checker {
         }
     }
 
-    /** Stops Recall and removes what the run made, keeping the databases of a run that found something. */
+    /**
+     * Stops Recall and its worker processes and removes what the run made; a run that found something keeps its
+     * source cluster (with the restored databases) running until this JVM exits, and its row dumps.
+     */
     private void cleanUp() {
         List<Exception> problems = new ArrayList<>();
         if (workload != null) {
@@ -630,35 +874,38 @@ final class Checker {
                 Thread.currentThread().interrupt();
             }
         }
-        if (recall != null) {
-            if (sourceId != null) {
-                try {
-                    // drops the slot, which would otherwise hold the shared cluster's WAL
-                    recall.send("DELETE", sourcePath() + "?purge=true", null);
-                } catch (Exception e) {
-                    problems.add(e);
-                }
+        if (workers != null) {
+            try {
+                workers.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
+        }
+        if (recall != null) {
             try {
                 recall.close();
             } catch (Exception e) {
                 problems.add(e);
             }
         }
-        if (db != null && !keepDatabases) {
+        if (s3 != null) {
             try {
-                if (slot != null) {
-                    pg.execute(
-                            db,
-                            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '"
-                                    + slot + "' AND NOT active");
-                }
-                pg.execute("postgres", "DROP DATABASE " + db + " WITH (FORCE)");
+                s3.close();
             } catch (RuntimeException e) {
                 problems.add(e);
             }
-        } else if (db != null) {
-            report.note("kept for inspection", "source database " + db + " on " + pg + " (role " + user + ")");
+        }
+        if (pg != null && !keepDatabases) {
+            try {
+                pg.close();
+            } catch (RuntimeException e) {
+                problems.add(e);
+            }
+        } else if (pg != null) {
+            report.note(
+                    "kept for inspection until this JVM exits",
+                    "source database " + db + " and the restored ones on " + pg + " (role " + user + ", data "
+                            + pg.dataDirectory() + "), rows of the checkpoints in " + dumps);
         }
         if (dumps != null && !keepDatabases) {
             try (var files = Files.list(dumps)) {

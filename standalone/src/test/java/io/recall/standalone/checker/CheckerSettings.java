@@ -15,7 +15,9 @@ import java.security.SecureRandom;
  * @param writers concurrent client threads
  * @param minGapMillis shortest workload stretch before a checkpoint
  * @param maxGapMillis longest workload stretch before a checkpoint
- * @param faults how many faults are injected, alternating the kinds of {@link Fault.Kind}
+ * @param faults how many faults are injected while the writers run, taking the kinds of {@link Fault.Kind} in turn
+ *     (each round of kinds in a random order)
+ * @param restoreKills how many restores have their worker killed mid-job
  * @param restoreTimeoutSeconds how long one restore may take
  */
 record CheckerSettings(
@@ -26,6 +28,7 @@ record CheckerSettings(
         long minGapMillis,
         long maxGapMillis,
         int faults,
+        int restoreKills,
         long restoreTimeoutSeconds) {
 
     CheckerSettings {
@@ -35,7 +38,7 @@ record CheckerSettings(
         if (restores < 1 || restores > checkpoints) {
             throw new IllegalArgumentException("checker.restores must be between 1 and checker.checkpoints");
         }
-        if (writers < 1 || minGapMillis < 0 || maxGapMillis < minGapMillis || faults < 0) {
+        if (writers < 1 || minGapMillis < 0 || maxGapMillis < minGapMillis || faults < 0 || restoreKills < 0) {
             throw new IllegalArgumentException("bad checker settings: writers " + writers + ", gap " + minGapMillis
                     + ".." + maxGapMillis + " ms, faults " + faults);
         }
@@ -44,10 +47,16 @@ record CheckerSettings(
         }
     }
 
+    /** The kinds of fault injected while the writers run. */
+    static final int WORKLOAD_FAULT_KINDS = (int) java.util.Arrays.stream(Fault.Kind.values())
+            .filter(Fault.Kind::duringWorkload)
+            .count();
+
     /** The settings the {@code checker.*} system properties give; a seed is drawn when none is given. */
     static CheckerSettings fromSystemProperties() {
         String seed = System.getProperty("checker.seed");
         int checkpoints = Integer.getInteger("checker.checkpoints", 10);
+        // in every build each kind of fault once: the six injected while the writers run, one restore worker kill
         return new CheckerSettings(
                 seed == null || seed.isBlank() ? new SecureRandom().nextLong() : Long.parseLong(seed.strip()),
                 checkpoints,
@@ -55,13 +64,15 @@ record CheckerSettings(
                 Integer.getInteger("checker.writers", 3),
                 Long.getLong("checker.min-gap-ms", 1000),
                 Long.getLong("checker.max-gap-ms", 3000),
-                Integer.getInteger("checker.faults", Math.max(2, checkpoints / 10)),
+                Integer.getInteger("checker.faults", Math.max(WORKLOAD_FAULT_KINDS, checkpoints / 8)),
+                Integer.getInteger("checker.restore-kills", Math.max(1, checkpoints / 40)),
                 Long.getLong("checker.restore-timeout-s", 600));
     }
 
     /** How to run exactly this again. */
     String rerun() {
         return "-Dchecker.seed=" + seed + " -Dchecker.checkpoints=" + checkpoints + " -Dchecker.restores=" + restores
-                + " -Dchecker.writers=" + writers + " -Dchecker.faults=" + faults;
+                + " -Dchecker.writers=" + writers + " -Dchecker.faults=" + faults + " -Dchecker.restore-kills="
+                + restoreKills;
     }
 }

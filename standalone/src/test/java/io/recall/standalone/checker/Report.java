@@ -12,19 +12,6 @@ import java.util.TreeMap;
  */
 final class Report {
 
-    /** Faults the checker cannot inject without hooks in the product; the large run is meant to cover them. */
-    static final List<String> NOT_YET_INJECTED = List.of(
-            "hard stop of the stream worker's capture mid-stream (needs a hook to stop and restart one role of"
-                    + " the standalone, or a worker per process)",
-            "hard stop of a sink before it commits its Kafka offsets (same)",
-            "hard stop of a restore worker mid-job, the job then finished by another (same)",
-            "the Kafka broker stopped and restarted (the standalone's embedded broker has no stop/start hook)",
-            "the S3 endpoint unavailable for a while (S3Endpoint.shared() is shared by every IT of the JVM: needs an"
-                    + " endpoint of the checker's own)",
-            "the source restarted (PostgresCluster.shared() must not be restarted: needs a cluster of the"
-                    + " checker's own)",
-            "a transaction in flight when a worker dies (with the worker stop above)");
-
     private final CheckerSettings settings;
     private final List<Checkpoint> checkpoints = new ArrayList<>();
     private final List<Fault> faults = new ArrayList<>();
@@ -153,7 +140,7 @@ final class Report {
                     .append('\n');
         }
         for (Fault f : faults) {
-            out.append("  before checkpoint ")
+            out.append(f.kind().duringWorkload() ? "  before checkpoint " : "  restoring checkpoint ")
                     .append(f.beforeCheckpoint())
                     .append(": (")
                     .append(f.kind().letter())
@@ -217,9 +204,6 @@ final class Report {
         workload.forEach(
                 (k, n) -> out.append("  ").append(k).append(": ").append(n).append('\n'));
         notes.forEach((k, v) -> out.append(k).append(": ").append(v).append('\n'));
-        out.append(
-                "fault kinds of the issue this run does not inject (they need stop hooks in the product or harness):\n");
-        NOT_YET_INJECTED.forEach(t -> out.append("  - ").append(t).append('\n'));
         out.append("=====================================================================\n");
         return out.toString();
     }

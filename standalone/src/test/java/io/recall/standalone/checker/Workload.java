@@ -67,6 +67,7 @@ final class Workload implements AutoCloseable {
     private final List<String> failures = Collections.synchronizedList(new ArrayList<>());
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean stopping;
+    private volatile boolean sourceRestarting;
 
     Workload(PostgresCluster pg, String db, String user, String password, long seed) {
         this.pg = pg;
@@ -188,7 +189,45 @@ final class Workload implements AutoCloseable {
         counts.computeIfAbsent(what, k -> new AtomicLong()).incrementAndGet();
     }
 
+    /**
+     * Lets the writers lose their connections until {@link #sourceBack()}: the source is being restarted. A writer
+     * whose connection breaks meanwhile counts it and connects again (a commit in flight may or may not have
+     * happened, as for any application; checkpoints hash what the source holds).
+     */
+    void sourceRestarting() {
+        sourceRestarting = true;
+    }
+
+    /** The source restart is over: a lost connection is a failure again. */
+    void sourceBack() {
+        sourceRestarting = false;
+    }
+
     private void write(Values v) {
+        while (!stopping) {
+            try {
+                writeOn(v);
+                return;
+            } catch (SQLException e) {
+                if (!(sourceRestarting && connectionLost(e))) {
+                    fail(Thread.currentThread().getName() + " stopped: " + e);
+                    return;
+                }
+                count("connection lost while the source restarted");
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+            } catch (Exception e) {
+                fail(Thread.currentThread().getName() + " stopped: " + e);
+                return;
+            }
+        }
+    }
+
+    /** Writes on one connection until stopped; throws what breaks the connection. */
+    private void writeOn(Values v) throws SQLException, InterruptedException {
         try (Connection c = connect();
                 Statement st = c.createStatement()) {
             st.execute("SET lock_timeout = '20s'");
@@ -207,6 +246,8 @@ final class Workload implements AutoCloseable {
                     rollbackQuietly(c);
                     if (EXPECTED_SQLSTATES.contains(e.getSQLState())) {
                         count("aborted by the server (" + e.getSQLState() + ")");
+                    } else if (connectionLost(e)) {
+                        throw e;
                     } else {
                         fail(Thread.currentThread().getName() + ": SQLSTATE " + e.getSQLState() + ": "
                                 + e.getMessage());
@@ -216,9 +257,13 @@ final class Workload implements AutoCloseable {
                 }
                 Thread.sleep(v.between(10, 60));
             }
-        } catch (Exception e) {
-            fail(Thread.currentThread().getName() + " stopped: " + e);
         }
+    }
+
+    /** Connection exceptions (08...), and the server shutting down or restarting (57P01..57P03). */
+    private static boolean connectionLost(SQLException e) {
+        String state = e.getSQLState();
+        return state != null && (state.startsWith("08") || state.startsWith("57P0"));
     }
 
     private void fail(String message) {
