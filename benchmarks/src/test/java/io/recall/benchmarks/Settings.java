@@ -1,0 +1,63 @@
+package io.recall.benchmarks;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * What one run of the suite does, from system properties ({@code -Dbench.*} on the Maven command line).
+ *
+ * @param repetitions runs of each figure ({@code bench.repetitions}, default 3): the table shows their median, min
+ *     and max, and ratios are taken pair by pair (run i of Recall against run i of its peer)
+ * @param scale multiplies every workload's size ({@code bench.scale}, default 1: the run fits in 20 minutes on two
+ *     cores)
+ * @param idleSources sources of the idle-memory figure ({@code bench.idle-sources}, default 200)
+ * @param idleRepetitions runs of the idle-memory figure ({@code bench.idle-repetitions}, default 1: it takes about
+ *     two minutes a run)
+ * @param rpoRate offered load of the RPO figure, pgbench transactions per second ({@code bench.rpo.rate}, 200)
+ * @param rpoSeconds how long that load runs ({@code bench.rpo.seconds}, 30)
+ * @param workerHeap -Xmx of the Recall capture worker and of the Debezium engine ({@code bench.heap}, 2g)
+ * @param only the figure groups to run ({@code bench.only}: any of capture, replay, backup, storage, rpo, idle;
+ *     default all), for working on one figure
+ * @param output where results.md and results.json go ({@code bench.output})
+ * @param workerClasspath the stream worker's runtime class path (its jar and dependencies, as its image has them)
+ * @param peerClasspath Debezium's class path for the peer's JVM
+ */
+record Settings(
+        int repetitions,
+        double scale,
+        int idleSources,
+        int idleRepetitions,
+        int rpoRate,
+        int rpoSeconds,
+        String workerHeap,
+        Set<String> only,
+        Path output,
+        Path workerClasspath,
+        Path peerClasspath,
+        Path peerClasses) {
+
+    static Settings fromSystemProperties() {
+        String only = System.getProperty("bench.only", "");
+        return new Settings(
+                Integer.getInteger("bench.repetitions", 3),
+                Double.parseDouble(System.getProperty("bench.scale", "1")),
+                Integer.getInteger("bench.idle-sources", 200),
+                Integer.getInteger("bench.idle-repetitions", 1),
+                Integer.getInteger("bench.rpo.rate", 200),
+                Integer.getInteger("bench.rpo.seconds", 30),
+                System.getProperty("bench.heap", "2g"),
+                only.isBlank()
+                        ? Set.of()
+                        : Arrays.stream(only.split(",")).map(String::strip).collect(Collectors.toSet()),
+                Path.of(System.getProperty("bench.output", "target/benchmarks")),
+                Path.of(System.getProperty("bench.worker.classpath", "target/worker-classpath.txt")),
+                Path.of(System.getProperty("bench.peer.classpath", "debezium-peer/target/peer-classpath.txt")),
+                Path.of(System.getProperty("bench.peer.classes", "debezium-peer/target/classes")));
+    }
+
+    boolean runs(String group) {
+        return only.isEmpty() || only.contains(group);
+    }
+}
