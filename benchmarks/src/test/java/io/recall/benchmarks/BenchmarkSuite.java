@@ -35,6 +35,9 @@ class BenchmarkSuite {
         try (Fixture f = new Fixture(settings)) {
             pgVersion = "PostgreSQL " + f.pg.majorVersion() + " (" + PgVersion.SYSTEM + " server, fsync off)";
             for (Workload w : Workload.all(settings.scale())) {
+                if (!settings.runs(w)) {
+                    continue;
+                }
                 new WorkloadRun(f, settings, w, results).run();
             }
         }

@@ -181,6 +181,28 @@ final class Fixture implements AutoCloseable {
                 "--recall.worker-id=" + workerId));
     }
 
+    /**
+     * Waits until a capture worker owns the partitions of the sources topic under {@code prefix} (it has joined the
+     * consumer group), so that a registration timed after this does not include the worker's own start.
+     */
+    void awaitCaptureAssignment(String prefix) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (System.nanoTime() < deadline) {
+            var group = admin.describeConsumerGroups(List.of("recall-capture"))
+                    .all()
+                    .get()
+                    .get("recall-capture");
+            boolean assigned = group.members().stream()
+                    .flatMap(m -> m.assignment().topicPartitions().stream())
+                    .anyMatch(tp -> tp.topic().equals(prefix + "sources"));
+            if (assigned) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("no capture worker took " + prefix + "sources within 2 minutes");
+    }
+
     /** A capture worker in this JVM, for setting sources up (base backups); closing it releases their slots. */
     ConfigurableApplicationContext startInProcessWorker(String prefix) {
         List<String> args = workerArgs(prefix, "bench-setup");
@@ -201,6 +223,7 @@ final class Fixture implements AutoCloseable {
                 "-cp",
                 Files.readString(settings.workerClasspath()).strip(),
                 StreamWorkerApplication.class.getName()));
+        command.addAll(1, settings.workerOptions());
         command.addAll(workerArgs(prefix, name));
         return new ProcessBuilder(command)
                 .redirectErrorStream(true)

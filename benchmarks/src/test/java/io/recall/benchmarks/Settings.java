@@ -2,6 +2,7 @@ package io.recall.benchmarks;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -18,6 +19,10 @@ import java.util.stream.Collectors;
  * @param rpoRate offered load of the RPO figure, pgbench transactions per second ({@code bench.rpo.rate}, 200)
  * @param rpoSeconds how long that load runs ({@code bench.rpo.seconds}, 30)
  * @param workerHeap -Xmx of the Recall capture worker and of the Debezium engine ({@code bench.heap}, 2g)
+ * @param workerOptions more JVM options for the Recall capture worker ({@code bench.worker.options}, space
+ *     separated), e.g. to profile it with JFR
+ * @param workloads the workloads to run ({@code bench.workloads}: any of pgbench, insert-heavy, wide-toast; default
+ *     all)
  * @param only the figure groups to run ({@code bench.only}: any of capture, replay, backup, storage, rpo, idle;
  *     default all), for working on one figure
  * @param output where results.md and results.json go ({@code bench.output})
@@ -32,7 +37,9 @@ record Settings(
         int rpoRate,
         int rpoSeconds,
         String workerHeap,
+        List<String> workerOptions,
         Set<String> only,
+        Set<String> workloads,
         Path output,
         Path workerClasspath,
         Path peerClasspath,
@@ -48,13 +55,27 @@ record Settings(
                 Integer.getInteger("bench.rpo.rate", 200),
                 Integer.getInteger("bench.rpo.seconds", 30),
                 System.getProperty("bench.heap", "2g"),
-                only.isBlank()
-                        ? Set.of()
-                        : Arrays.stream(only.split(",")).map(String::strip).collect(Collectors.toSet()),
+                System.getProperty("bench.worker.options", "").isBlank()
+                        ? List.of()
+                        : List.of(System.getProperty("bench.worker.options")
+                                .strip()
+                                .split("\\s+")),
+                set(only),
+                set(System.getProperty("bench.workloads", "")),
                 Path.of(System.getProperty("bench.output", "target/benchmarks")),
                 Path.of(System.getProperty("bench.worker.classpath", "target/worker-classpath.txt")),
                 Path.of(System.getProperty("bench.peer.classpath", "debezium-peer/target/peer-classpath.txt")),
                 Path.of(System.getProperty("bench.peer.classes", "debezium-peer/target/classes")));
+    }
+
+    private static Set<String> set(String list) {
+        return list.isBlank()
+                ? Set.of()
+                : Arrays.stream(list.split(",")).map(String::strip).collect(Collectors.toSet());
+    }
+
+    boolean runs(Workload w) {
+        return workloads.isEmpty() || workloads.contains(w.name());
     }
 
     boolean runs(String group) {

@@ -88,6 +88,7 @@ final class WorkloadRun {
         List<Double> recallBackup = new ArrayList<>();
         ConfigurableApplicationContext worker = f.startInProcessWorker(setupPrefix);
         try {
+            f.awaitCaptureAssignment(setupPrefix);
             for (int i = 0; i < n; i++) {
                 Fixture.Source s = f.newSource(db, w.tables());
                 sources.add(s);
