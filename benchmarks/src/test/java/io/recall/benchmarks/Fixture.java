@@ -224,6 +224,7 @@ final class Fixture implements AutoCloseable {
                 Files.readString(settings.workerClasspath()).strip(),
                 StreamWorkerApplication.class.getName()));
         command.addAll(1, settings.workerOptions());
+        command.addAll(1, settings.jvmOptions());
         command.addAll(workerArgs(prefix, name));
         return new ProcessBuilder(command)
                 .redirectErrorStream(true)

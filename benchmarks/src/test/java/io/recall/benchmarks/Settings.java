@@ -19,6 +19,8 @@ import java.util.stream.Collectors;
  * @param rpoRate offered load of the RPO figure, pgbench transactions per second ({@code bench.rpo.rate}, 200)
  * @param rpoSeconds how long that load runs ({@code bench.rpo.seconds}, 30)
  * @param workerHeap -Xmx of the Recall capture worker and of the Debezium engine ({@code bench.heap}, 2g)
+ * @param jvmOptions more JVM options for both measured JVMs, the capture worker and the Debezium engine
+ *     ({@code bench.jvm.options}, space separated), e.g. the same {@code -Xms} for both
  * @param workerOptions more JVM options for the Recall capture worker ({@code bench.worker.options}, space
  *     separated), e.g. to profile it with JFR
  * @param workloads the workloads to run ({@code bench.workloads}: any of pgbench, insert-heavy, wide-toast; default
@@ -37,6 +39,7 @@ record Settings(
         int rpoRate,
         int rpoSeconds,
         String workerHeap,
+        List<String> jvmOptions,
         List<String> workerOptions,
         Set<String> only,
         Set<String> workloads,
@@ -66,6 +69,11 @@ record Settings(
                 Path.of(System.getProperty("bench.worker.classpath", "target/worker-classpath.txt")),
                 Path.of(System.getProperty("bench.peer.classpath", "debezium-peer/target/peer-classpath.txt")),
                 Path.of(System.getProperty("bench.peer.classes", "debezium-peer/target/classes")));
+    }
+
+    private static List<String> options(String property) {
+        String value = System.getProperty(property, "");
+        return value.isBlank() ? List.of() : List.of(value.strip().split("\\s+"));
     }
 
     private static Set<String> set(String list) {

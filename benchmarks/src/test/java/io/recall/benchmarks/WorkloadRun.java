@@ -210,7 +210,10 @@ final class WorkloadRun {
                     "Debezium engine",
                     dbzRss,
                     Results.Goal.atMost(1.0 / 3, "≤ 0.33x"),
-                    "both -Xmx" + settings.workerHeap()));
+                    "both -Xmx" + settings.workerHeap()
+                            + (settings.jvmOptions().isEmpty()
+                                    ? ", other heap settings the JVM's defaults (initial heap 1/64 of RAM)"
+                                    : " " + String.join(" ", settings.jvmOptions()))));
         }
         if (settings.runs("storage")) {
             storageFigure();
@@ -298,9 +301,9 @@ final class WorkloadRun {
         String classpath = Files.readString(settings.peerClasspath()).strip()
                 + java.io.File.pathSeparator
                 + settings.peerClasses();
-        List<String> cmd = List.of(
-                Fixture.javaBinary(),
-                "-Xmx" + settings.workerHeap(),
+        List<String> cmd = new ArrayList<>(List.of(Fixture.javaBinary(), "-Xmx" + settings.workerHeap()));
+        cmd.addAll(settings.jvmOptions());
+        cmd.addAll(List.of(
                 "-cp",
                 classpath,
                 "io.recall.benchmarks.debezium.DebeziumDrain",
@@ -312,7 +315,7 @@ final class WorkloadRun {
                 slot,
                 sources.get(0).publication(),
                 Long.toString(rows),
-                "600");
+                "600"));
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectError(
                         f.logs.resolve("debezium-" + tag + "-" + slot + ".log").toFile());
