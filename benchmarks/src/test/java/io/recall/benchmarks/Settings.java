@@ -58,11 +58,8 @@ record Settings(
                 Integer.getInteger("bench.rpo.rate", 200),
                 Integer.getInteger("bench.rpo.seconds", 30),
                 System.getProperty("bench.heap", "2g"),
-                System.getProperty("bench.worker.options", "").isBlank()
-                        ? List.of()
-                        : List.of(System.getProperty("bench.worker.options")
-                                .strip()
-                                .split("\\s+")),
+                options("bench.jvm.options"),
+                options("bench.worker.options"),
                 set(only),
                 set(System.getProperty("bench.workloads", "")),
                 Path.of(System.getProperty("bench.output", "target/benchmarks")),
