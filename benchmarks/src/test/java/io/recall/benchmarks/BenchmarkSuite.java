@@ -75,7 +75,9 @@ class BenchmarkSuite {
         String options = "";
         long secondsToStream = 0;
         for (int i = 0; i < settings.idleRepetitions(); i++) {
-            IdleSourcesMemoryBenchmark.Result r = IdleSourcesMemoryBenchmark.measure(settings.idleSources());
+            IdleSourcesMemoryBenchmark.Result r = IdleSourcesMemoryBenchmark.measure(
+                    settings.idleSources(),
+                    Files.readString(settings.workerClasspath()).strip());
             rss.add(r.rssKiB() / 1024.0);
             peak.add(r.peakKiB() / 1024.0);
             options = r.workerJvmOptions();

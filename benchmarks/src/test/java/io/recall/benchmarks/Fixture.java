@@ -232,6 +232,18 @@ final class Fixture implements AutoCloseable {
                 .start();
     }
 
+    /** CPU seconds (user + system) a process has used so far, from /proc; 0 when it is gone. */
+    static double cpuSeconds(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            // the fields after the command name, which is in parentheses and may hold spaces
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
     static String javaBinary() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
@@ -281,8 +293,10 @@ final class Fixture implements AutoCloseable {
 
         private final Connection c;
         private final PreparedStatement ps;
+        private final String slot;
 
         SlotWatch(Db db, String slot) throws SQLException {
+            this.slot = slot;
             c = pg.connect(db.name());
             ps = c.prepareStatement("SELECT active_pid IS NOT NULL, confirmed_flush_lsn::text FROM pg_replication_slots"
                     + " WHERE slot_name = ?");
@@ -298,6 +312,17 @@ final class Fixture implements AutoCloseable {
         private Lsn confirmed() throws SQLException {
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() && rs.getString(2) != null ? Lsn.parse(rs.getString(2)) : Lsn.INVALID;
+            }
+        }
+
+        /** The walsender streaming the slot, or 0. */
+        long activePid() throws SQLException {
+            try (PreparedStatement q = c.prepareStatement(
+                    "SELECT coalesce(active_pid, 0) FROM pg_replication_slots WHERE slot_name = ?")) {
+                q.setString(1, slot);
+                try (ResultSet rs = q.executeQuery()) {
+                    return rs.next() ? rs.getLong(1) : 0;
+                }
             }
         }
 

@@ -29,6 +29,15 @@ final class Results {
             return new Goal(false, value, text);
         }
 
+        /** A figure shown for context: no goal of its own. */
+        static Goal none() {
+            return new Goal(false, Double.POSITIVE_INFINITY, "—");
+        }
+
+        boolean judged() {
+            return value != Double.POSITIVE_INFINITY;
+        }
+
         boolean met(double measured) {
             return atLeast ? measured >= value : measured <= value;
         }
@@ -108,9 +117,9 @@ final class Results {
     private static String row(Figure f) {
         String peer = f.peer().isEmpty() ? "—" : f.peerName() + ": " + spread(f.format(), f.peer());
         String ratio = f.peer().isEmpty() ? "—" : spread("%.2fx", f.ratios());
-        boolean met = f.goal().met(f.judged());
+        String verdict = !f.goal().judged() ? "" : f.goal().met(f.judged()) ? "met" : "**missed**";
         return "| " + f.figure() + " | " + f.workload() + " | " + spread(f.format(), f.recall()) + " | " + peer
-                + " | " + ratio + " | " + f.goal().text() + " | " + (met ? "met" : "**missed**")
+                + " | " + ratio + " | " + f.goal().text() + " | " + verdict
                 + (f.note() == null || f.note().isBlank() ? "" : " — " + f.note()) + " |";
     }
 
@@ -148,7 +157,7 @@ final class Results {
             m.put("peerRuns", f.peer());
             m.put("ratios", f.ratios());
             m.put("goal", f.goal().text());
-            m.put("met", f.goal().met(f.judged()));
+            m.put("met", f.goal().judged() ? f.goal().met(f.judged()) : null);
             m.put("note", f.note());
             json.add(m);
         }

@@ -32,7 +32,7 @@ record Workload(String name, List<String> tables, Setup create, Setup backlog, S
         // 450,000 pgbench row changes: the backlog DESIGN.md's Debezium figure was measured on
         int pgbenchTransactions = (int) Math.round(112_500 * scale / 4) * 4;
         int insertRows = (int) Math.round(400_000 * scale / 10) * 10;
-        int wideRows = (int) Math.round(20_000 * scale / 50) * 50;
+        int wideRows = (int) Math.round(40_000 * scale / 50) * 50;
         return List.of(
                 new Workload(
                         "pgbench",

@@ -51,6 +51,11 @@ public class IdleSourcesMemoryBenchmark {
      * memory from /proc.
      */
     public static Result measure(int sources) throws Exception {
+        return measure(sources, System.getProperty("java.class.path"));
+    }
+
+    /** {@link #measure(int)} with the worker JVM on {@code classpath}. */
+    public static Result measure(int sources, String classpath) throws Exception {
         try (PostgresCluster pg = PostgresCluster.start(
                         PgVersion.SYSTEM,
                         Map.of(
@@ -60,7 +65,8 @@ public class IdleSourcesMemoryBenchmark {
                                 "shared_buffers", "256MB"));
                 CaptureHarness h = new CaptureHarness()) {
             Path log = Files.createTempFile("recall-bench-worker", ".log");
-            Process worker = h.startWorkerProcess("bench-worker", log, WORKER_JVM_OPTIONS.toArray(String[]::new));
+            Process worker =
+                    h.startWorkerProcess("bench-worker", log, classpath, WORKER_JVM_OPTIONS.toArray(String[]::new));
             List<CaptureHarness.Source> all = new ArrayList<>();
             long started = System.nanoTime();
             for (int i = 0; i < sources; i++) {
