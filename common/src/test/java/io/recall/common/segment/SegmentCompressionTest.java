@@ -2,25 +2,14 @@ package io.recall.common.segment;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.recall.common.Lsn;
 import io.recall.common.SourceId;
 import io.recall.schemas.change.ChangeEnvelope;
-import io.recall.schemas.change.RelationDef;
-import io.recall.schemas.change.RowChange;
 import io.recall.schemas.change.TransactionChunk;
-import io.recall.schemas.change.UnchangedToast;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.stream.Stream;
-import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -67,8 +56,8 @@ class SegmentCompressionTest {
         long changes = stream.stream()
                 .mapToLong(e -> ((TransactionChunk) e.getBody()).getChanges().size())
                 .sum();
-        long ndjson = gzippedNdjsonBytes(stream);
-        long segment = segmentBytes(stream, SegmentWriter.Options.DEFAULT);
+        long ndjson = NdjsonBaseline.gzippedBytes(stream);
+        long segment = NdjsonBaseline.segmentBytes(stream, SegmentWriter.Options.DEFAULT, spool);
         double ratio = (double) segment / ndjson;
         System.out.printf(
                 Locale.ROOT,
@@ -83,7 +72,7 @@ class SegmentCompressionTest {
                 TRANSACTIONS,
                 changes);
         for (SegmentWriter.Options other : OTHER_OPTIONS) {
-            long bytes = segmentBytes(stream, other);
+            long bytes = NdjsonBaseline.segmentBytes(stream, other, spool);
             System.out.printf(
                     Locale.ROOT,
                     "  zstd level %d, %d KiB blocks: %.2f bytes per change, ratio %.3f%n",
@@ -93,122 +82,5 @@ class SegmentCompressionTest {
                     (double) bytes / ndjson);
         }
         return ratio;
-    }
-
-    private long segmentBytes(List<ChangeEnvelope> stream, SegmentWriter.Options options) throws IOException {
-        try (SegmentWriter writer = SegmentWriter.create(SOURCE, spool, options, Lsn.INVALID, null)) {
-            for (ChangeEnvelope e : stream) {
-                writer.append(e);
-            }
-            SealedSegment sealed = writer.finish();
-            try {
-                return sealed.writeTo(OutputStream.nullOutputStream());
-            } finally {
-                sealed.delete();
-            }
-        }
-    }
-
-    /**
-     * One object per change: source, transaction, operation, table, the new row ({@code row}) and the old one
-     * ({@code old}, or {@code key} with only the key columns) as column name to text value. An unchanged TOASTed value
-     * is left out, as it is not in the row.
-     */
-    private static long gzippedNdjsonBytes(List<ChangeEnvelope> stream) throws IOException {
-        CountingStream counted = new CountingStream();
-        try (Writer out = new OutputStreamWriter(new GZIPOutputStream(counted), StandardCharsets.UTF_8)) {
-            for (ChangeEnvelope e : stream) {
-                TransactionChunk c = (TransactionChunk) e.getBody();
-                Map<Integer, RelationDef> relations = new HashMap<>();
-                c.getRelations().forEach(r -> relations.put(r.getRelationId(), r));
-                for (RowChange change : c.getChanges()) {
-                    RelationDef r = relations.get(change.getRelationId());
-                    StringBuilder json = new StringBuilder(256);
-                    json.append("{\"source\":");
-                    string(json, e.getSourceId());
-                    json.append(",\"xid\":").append(c.getXid());
-                    json.append(",\"lsn\":");
-                    string(json, new Lsn(c.getCommitLsn()).toString());
-                    json.append(",\"commitTime\":");
-                    string(json, c.getCommitTime().toString());
-                    json.append(",\"op\":");
-                    string(json, change.getOp().name());
-                    json.append(",\"schema\":");
-                    string(json, r.getSchema$());
-                    json.append(",\"table\":");
-                    string(json, r.getTable());
-                    if (change.getNewValues() != null) {
-                        json.append(",\"row\":");
-                        row(json, r, change.getNewValues(), false);
-                    }
-                    if (change.getOldValues() != null) {
-                        json.append(change.getOldIsKey() ? ",\"key\":" : ",\"old\":");
-                        row(json, r, change.getOldValues(), change.getOldIsKey());
-                    }
-                    json.append("}\n");
-                    out.write(json.toString());
-                }
-            }
-        }
-        return counted.count;
-    }
-
-    private static void row(StringBuilder json, RelationDef r, List<Object> values, boolean keyOnly) {
-        json.append('{');
-        boolean first = true;
-        for (int i = 0; i < values.size(); i++) {
-            Object v = values.get(i);
-            if (v instanceof UnchangedToast
-                    || (keyOnly && !r.getColumns().get(i).getKey())) {
-                continue;
-            }
-            if (!first) {
-                json.append(',');
-            }
-            first = false;
-            string(json, r.getColumns().get(i).getName());
-            json.append(':');
-            switch (v) {
-                case null -> json.append("null");
-                case String s -> string(json, s);
-                default -> throw new IllegalArgumentException("the workloads have no " + v.getClass() + " values");
-            }
-        }
-        json.append('}');
-    }
-
-    private static void string(StringBuilder json, String s) {
-        json.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char ch = s.charAt(i);
-            switch (ch) {
-                case '"' -> json.append("\\\"");
-                case '\\' -> json.append("\\\\");
-                case '\n' -> json.append("\\n");
-                default -> {
-                    if (ch < 0x20) {
-                        json.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
-                    } else {
-                        json.append(ch);
-                    }
-                }
-            }
-        }
-        json.append('"');
-    }
-
-    private static final class CountingStream extends OutputStream {
-
-        long count;
-
-        @Override
-        public void write(int b) {
-            count++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            count += len;
-        }
     }
 }

@@ -7,27 +7,19 @@ import io.recall.common.Lsn;
 import io.recall.common.backup.BaseBackupManifest;
 import io.recall.common.pg.ClientTools;
 import io.recall.common.pg.ConnectionString;
-import io.recall.common.pg.SqlIdentifiers;
 import io.recall.common.storage.BlobStore;
 import io.recall.common.storage.BlobStores;
 import io.recall.common.storage.StorageSettings;
 import io.recall.restore.base.BaseRestorer;
 import io.recall.schemas.catalog.CaptureState;
-import io.recall.schemas.change.RelationDef;
-import io.recall.schemas.change.RowChange;
 import io.recall.schemas.change.TransactionChunk;
 import io.recall.testsupport.PgVersion;
 import io.recall.testsupport.PostgresCluster;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,8 +27,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.postgresql.PGConnection;
-import org.postgresql.copy.CopyIn;
 
 /**
  * Replays one captured backlog four ways on this machine and prints rows/s and ratios (run with
@@ -146,7 +136,7 @@ class RecallReplayBenchmark {
                 chunks.stream().mapToLong(TransactionChunk::getEndLsn).max().orElseThrow();
         Map<String, String> expected;
         try (Connection c = pg.connect(s.db())) {
-            expected = hashes(c, tables);
+            expected = ReplayPeers.hashes(c, tables);
         }
         Cutoff all = new Cutoff(new Lsn(Long.MAX_VALUE), new RestoreTarget.Latest());
 
@@ -157,7 +147,7 @@ class RecallReplayBenchmark {
                 Connection c = pg.connect(coldDb)) {
             long t0 = System.nanoTime();
             new ReplayEngine(c, ReplaySettings.defaults()).replay(chunks.iterator(), base.consistentPoint(), all);
-            cold = rate(changes, t0);
+            cold = ReplayPeers.rate(changes, t0);
         }
         String recallDb = null;
         ReplayResult result = null;
@@ -169,9 +159,9 @@ class RecallReplayBenchmark {
                 long t0 = System.nanoTime();
                 ReplayResult r = new ReplayEngine(c, ReplaySettings.defaults())
                         .replay(chunks.iterator(), base.consistentPoint(), all);
-                recall.add(rate(changes, t0));
+                recall.add(ReplayPeers.rate(changes, t0));
                 base.completeAfterReplay();
-                assertThat(hashes(c, tables)).as("Recall's replay").isEqualTo(expected);
+                assertThat(ReplayPeers.hashes(c, tables)).as("Recall's replay").isEqualTo(expected);
                 if (recall.get(i) >= max(recall)) {
                     result = r;
                 }
@@ -187,8 +177,8 @@ class RecallReplayBenchmark {
             base.completeAfterReplay();
             long t0 = System.nanoTime();
             NaiveReplay.apply(c, chunks, base.consistentPoint().value());
-            naive = rate(changes, t0);
-            assertThat(hashes(c, tables)).as("row-at-a-time replay").isEqualTo(expected);
+            naive = ReplayPeers.rate(changes, t0);
+            assertThat(ReplayPeers.hashes(c, tables)).as("row-at-a-time replay").isEqualTo(expected);
         }
 
         // native logical replication
@@ -198,31 +188,11 @@ class RecallReplayBenchmark {
             try (BaseRestorer.RestoredBase base = restorer.restore(backup, target(nativeDb), false);
                     Connection c = pg.connect(nativeDb)) {
                 base.completeAfterReplay();
-                String conninfo = "host=" + pg.host() + " port=" + pg.port() + " dbname=" + s.db() + " user=" + s.user()
-                        + " password=" + s.password();
-                String sub = "sub_" + slot;
-                try (Statement st = c.createStatement()) {
-                    st.execute("CREATE SUBSCRIPTION " + sub + " CONNECTION " + SqlIdentifiers.literal(conninfo)
-                            + " PUBLICATION " + SqlIdentifiers.quote(s.slot()) + " WITH (create_slot = false,"
-                            + " slot_name = " + SqlIdentifiers.literal(slot) + ", copy_data = false, enabled = false)");
-                    st.execute("ALTER SUBSCRIPTION " + sub + " ENABLE");
-                    // the clock starts when the apply worker runs: the launcher's start-up delay is not counted
-                    await().atMost(Duration.ofMinutes(1))
-                            .pollInterval(Duration.ofMillis(5))
-                            .until(() -> applyWorkerRunning(c, sub));
-                    long t0 = System.nanoTime();
-                    await().atMost(Duration.ofMinutes(10))
-                            .pollInterval(Duration.ofMillis(20))
-                            .until(() -> Long.compareUnsigned(originProgress(c, sub), lastEnd) >= 0);
-                    nativeRates.add(rate(changes, t0));
-                    assertThat(hashes(c, tables))
-                            .as("native logical replication")
-                            .isEqualTo(expected);
-                    st.execute("ALTER SUBSCRIPTION " + sub + " DISABLE");
-                    st.execute("ALTER SUBSCRIPTION " + sub + " SET (slot_name = NONE)");
-                    st.execute("DROP SUBSCRIPTION " + sub);
-                }
-                pg.execute(s.db(), "SELECT pg_drop_replication_slot('" + slot + "')");
+                nativeRates.add(ReplayPeers.nativeApplyRate(
+                        pg, c, s.db(), s.user(), s.password(), s.slot(), slot, lastEnd, changes));
+                assertThat(ReplayPeers.hashes(c, tables))
+                        .as("native logical replication")
+                        .isEqualTo(expected);
             }
         }
 
@@ -230,7 +200,7 @@ class RecallReplayBenchmark {
         List<Double> copy = new ArrayList<>();
         try (Connection c = pg.connect(recallDb)) {
             for (int i = 0; i < repeat; i++) {
-                copy.add(copyImages(c, chunks, changes, "bench_copy_" + i));
+                copy.add(ReplayPeers.copyImagesRate(c, chunks, changes, "bench_copy_" + i));
             }
         }
 
@@ -282,97 +252,6 @@ class RecallReplayBenchmark {
         return rates.stream().mapToDouble(d -> d).max().orElseThrow();
     }
 
-    private static double rate(long rows, long startNanos) {
-        return rows / ((System.nanoTime() - startNanos) / 1e9);
-    }
-
-    private static boolean applyWorkerRunning(Connection c, String subscription) throws SQLException {
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_subscription WHERE pid IS NOT NULL"
-                        + " AND subname = " + SqlIdentifiers.literal(subscription))) {
-            rs.next();
-            return rs.getLong(1) > 0;
-        }
-    }
-
-    private static long originProgress(Connection c, String subscription) throws SQLException {
-        try (Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT pg_replication_origin_progress('pg_' || oid, false)::text"
-                        + " FROM pg_subscription WHERE subname = " + SqlIdentifiers.literal(subscription))) {
-            if (!rs.next() || rs.getString(1) == null) {
-                return 0;
-            }
-            return Lsn.parse(rs.getString(1)).value();
-        }
-    }
-
-    /**
-     * COPYs each change's row image (new row, or old row of a delete) into an empty table per relation: with the
-     * source table's indexes where the relation only saw inserts (as the replayed table has them), without where keys
-     * repeat (updates of one row).
-     */
-    private static double copyImages(Connection c, List<TransactionChunk> chunks, long changes, String schema)
-            throws SQLException {
-        Map<String, List<List<Object>>> rows = new LinkedHashMap<>();
-        Map<String, RelationDef> defs = new LinkedHashMap<>();
-        java.util.Set<String> notInsertOnly = new java.util.HashSet<>();
-        for (TransactionChunk chunk : chunks) {
-            Map<Integer, RelationDef> byId = new LinkedHashMap<>();
-            chunk.getRelations().forEach(r -> byId.put(r.getRelationId(), r));
-            for (RowChange rc : chunk.getChanges()) {
-                RelationDef r = byId.get(rc.getRelationId());
-                if (r == null) {
-                    continue;
-                }
-                String name = SqlIdentifiers.qualified(r.getSchema$(), r.getTable());
-                defs.putIfAbsent(name, r);
-                if (rc.getOp() != io.recall.schemas.change.Op.INSERT) {
-                    notInsertOnly.add(name);
-                }
-                rows.computeIfAbsent(name, k -> new ArrayList<>())
-                        .add(rc.getNewValues() != null ? rc.getNewValues() : rc.getOldValues());
-            }
-        }
-        c.setAutoCommit(false);
-        try (Statement st = c.createStatement()) {
-            st.execute("CREATE SCHEMA " + schema);
-            for (Map.Entry<String, RelationDef> e : defs.entrySet()) {
-                st.execute("CREATE TABLE " + schema + "."
-                        + SqlIdentifiers.quote(e.getValue().getTable()) + " (LIKE "
-                        + e.getKey() + " INCLUDING DEFAULTS"
-                        + (notInsertOnly.contains(e.getKey()) ? "" : " INCLUDING INDEXES") + ")");
-            }
-        }
-        c.commit();
-        long t0 = System.nanoTime();
-        for (Map.Entry<String, List<List<Object>>> e : rows.entrySet()) {
-            RelationDef r = defs.get(e.getKey());
-            String columns = String.join(
-                    ", ",
-                    r.getColumns().stream()
-                            .map(col -> SqlIdentifiers.quote(col.getName()))
-                            .toList());
-            CopyIn in = c.unwrap(PGConnection.class)
-                    .getCopyAPI()
-                    .copyIn("COPY " + schema + "." + SqlIdentifiers.quote(r.getTable()) + " (" + columns
-                            + ") FROM STDIN");
-            StringBuilder b = new StringBuilder();
-            for (List<Object> row : e.getValue()) {
-                CopyText.appendRow(b, row.toArray());
-                if (b.length() > 1 << 20) {
-                    byte[] bytes = b.toString().getBytes(StandardCharsets.UTF_8);
-                    in.writeToCopy(bytes, 0, bytes.length);
-                    b.setLength(0);
-                }
-            }
-            byte[] bytes = b.toString().getBytes(StandardCharsets.UTF_8);
-            in.writeToCopy(bytes, 0, bytes.length);
-            assertThat(in.endCopy()).isEqualTo(e.getValue().size());
-        }
-        c.commit();
-        return rate(changes, t0);
-    }
-
     private void pgbench(CaptureHarness.Source s, String... args) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(tools.find("pgbench").orElseThrow().path().toString());
@@ -389,18 +268,5 @@ class RecallReplayBenchmark {
     private ConnectionString target(String db) {
         return ConnectionString.parse(
                 pg.connectionUri(pg.superuser(), pg.superuserPassword(), db) + "?sslmode=disable");
-    }
-
-    private static Map<String, String> hashes(Connection c, List<String> tables) throws SQLException {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (String t : tables) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text,"
-                            + " '|' ORDER BY t::text COLLATE \"C\")), '') FROM " + t + " t");
-                    ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                out.put(t, rs.getString(1));
-            }
-        }
-        return out;
     }
 }

@@ -45,6 +45,10 @@ final class ChangeProducer implements AutoCloseable {
     }
 
     private static byte[] bytes(ByteBuffer b) {
+        if (b.hasArray() && b.arrayOffset() == 0 && b.position() == 0 && b.remaining() == b.array().length) {
+            // Avro's toByteBuffer() wraps a fresh array of exactly the encoding: hand it over, no second copy
+            return b.array();
+        }
         byte[] out = new byte[b.remaining()];
         b.get(out);
         return out;

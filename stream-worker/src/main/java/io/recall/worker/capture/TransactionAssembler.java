@@ -56,7 +56,8 @@ final class TransactionAssembler {
 
     private static final int CHANGE_OVERHEAD = 32;
 
-    private final SourceId source;
+    // every record carries it: formatted once (UUID.toString per chunk showed in capture's allocation profile)
+    private final String sourceText;
     private final long epoch;
     private final int maxChunkBytes;
     private final Consumer<Emitted> sink;
@@ -76,7 +77,7 @@ final class TransactionAssembler {
         if (maxChunkBytes < 1024) {
             throw new IllegalArgumentException("maxChunkBytes must be at least 1024");
         }
-        this.source = source;
+        this.sourceText = source.toString();
         this.epoch = epoch;
         this.maxChunkBytes = maxChunkBytes;
         this.sink = sink;
@@ -264,14 +265,11 @@ final class TransactionAssembler {
         List<Object> newValues = newTuple == null ? null : values(newTuple, false);
         List<Object> oldValues = oldTuple == null ? null : values(oldTuple, true);
         size += estimate(newValues) + estimate(oldValues);
-        RowChange change = RowChange.newBuilder()
-                .setOp(op)
-                .setRelationId(relationId)
-                .setNewValues(newValues)
-                .setOldValues(oldValues)
-                .setOldIsKey(oldIsKey)
-                .build();
-        append(change, size, List.of(def));
+        // the constructor, not the builder: the builder deep-copies the schema's defaults of the other fields for
+        // every change, which showed in capture's profile; these are the same defaults
+        RowChange change =
+                new RowChange(op, relationId, newValues, oldValues, oldIsKey, List.of(), false, false, null, null);
+        append(change, size, def);
     }
 
     /** Converts a tuple; a value larger than a third of a chunk is emitted now as parts and replaced by a reference. */
@@ -343,16 +341,35 @@ final class TransactionAssembler {
      * so a definition that changed inside the transaction (DDL between changes) starts a new chunk.
      */
     private void append(RowChange change, int size, List<RelationDef> defs) {
-        boolean redefined = defs.stream().anyMatch(d -> {
-            RelationDef known = chunkRelations.get(d.getRelationId());
-            return known != null && !known.equals(d);
-        });
+        boolean redefined = false;
+        for (RelationDef d : defs) {
+            redefined |= redefines(d);
+        }
         if ((chunkBytes + size > maxChunkBytes || redefined) && !changes.isEmpty()) {
             flush(false, null);
         }
-        defs.forEach(d -> chunkRelations.put(d.getRelationId(), d));
+        for (RelationDef d : defs) {
+            chunkRelations.put(d.getRelationId(), d);
+        }
         changes.add(change);
         chunkBytes += size;
+    }
+
+    /** {@link #append(RowChange, int, List)} for a change of one relation, the common case, without a list. */
+    private void append(RowChange change, int size, RelationDef def) {
+        if ((chunkBytes + size > maxChunkBytes || redefines(def)) && !changes.isEmpty()) {
+            flush(false, null);
+        }
+        chunkRelations.put(def.getRelationId(), def);
+        changes.add(change);
+        chunkBytes += size;
+    }
+
+    /** Whether the open chunk holds another definition of the relation (a schema change inside the transaction). */
+    private boolean redefines(RelationDef d) {
+        RelationDef known = chunkRelations.get(d.getRelationId());
+        // the same instance unless a Relation message replaced it: skip Avro's field-by-field equals then
+        return known != null && known != d && !known.equals(d);
     }
 
     /** Emits the open chunk (if it holds anything, or if it is the transaction's last). */
@@ -373,7 +390,7 @@ final class TransactionAssembler {
                 .setLargeValueParts(parts)
                 .build();
         ChangeEnvelope envelope = ChangeEnvelope.newBuilder()
-                .setSourceId(source.toString())
+                .setSourceId(sourceText)
                 .setCaptureEpoch(epoch)
                 .setBody(chunk)
                 .build();
@@ -398,7 +415,7 @@ final class TransactionAssembler {
                 .build();
         sink.accept(new Emitted(
                 ChangeEnvelope.newBuilder()
-                        .setSourceId(source.toString())
+                        .setSourceId(sourceText)
                         .setCaptureEpoch(epoch)
                         .setBody(chunk)
                         .build(),

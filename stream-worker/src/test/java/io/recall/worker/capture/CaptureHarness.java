@@ -107,6 +107,11 @@ final class CaptureHarness implements AutoCloseable {
 
     /** A worker in a child JVM, so that a test can kill it hard (SIGKILL), as a crash would. */
     Process startWorkerProcess(String workerId, Path log, String... jvmOptions) throws IOException {
+        return startWorkerProcess(workerId, log, System.getProperty("java.class.path"), jvmOptions);
+    }
+
+    /** A worker in a child JVM on {@code classpath} (e.g. the stream worker's runtime class path alone). */
+    Process startWorkerProcess(String workerId, Path log, String classpath, String... jvmOptions) throws IOException {
         List<String> command = new ArrayList<>(
                 List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(List.of(jvmOptions));
@@ -114,7 +119,7 @@ final class CaptureHarness implements AutoCloseable {
                 "--enable-native-access=ALL-UNNAMED",
                 "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.recall.schemas",
                 "-cp",
-                System.getProperty("java.class.path"),
+                classpath,
                 StreamWorkerApplication.class.getName()));
         command.addAll(workerArgs(workerId));
         Process p = new ProcessBuilder(command)

@@ -201,16 +201,13 @@ public final class PgOutputDecoder {
         List<ColumnValue> values = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             int at = in.offset();
-            int kind = in.int8("kind of column " + i);
+            int kind = in.int8("kind", i);
             values.add(
                     switch (kind) {
                         case 'n' -> ColumnValue.NULL;
                         case 'u' -> ColumnValue.UNCHANGED_TOAST;
-                        case 't' ->
-                            new ColumnValue.Text(in.text(length(in, "length of column " + i), "text of column " + i));
-                        case 'b' ->
-                            new ColumnValue.Binary(
-                                    in.bytes(length(in, "length of column " + i), "bytes of column " + i));
+                        case 't' -> new ColumnValue.Text(in.columnText(columnLength(in, i), i));
+                        case 'b' -> new ColumnValue.Binary(in.columnBytes(columnLength(in, i), i));
                         default ->
                             throw in.malformed(
                                     at,
@@ -219,6 +216,16 @@ public final class PgOutputDecoder {
                     });
         }
         return new TupleData(values);
+    }
+
+    /** A column value's {@code Int32} byte length; negative is malformed. */
+    private static int columnLength(PgOutputReader in, int column) {
+        int at = in.offset();
+        int length = in.int32("length", column);
+        if (length < 0) {
+            throw in.malformed(at, "negative length of column " + column + " " + length);
+        }
+        return length;
     }
 
     private static void expectTupleMarker(PgOutputReader in, char expected, String description) {
