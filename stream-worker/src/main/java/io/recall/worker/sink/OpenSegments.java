@@ -63,6 +63,18 @@ import org.slf4j.LoggerFactory;
  * segment open and so holds back its partition's committed offset. That costs re-reading after a restart, never a
  * change.
  *
+ * <h2>Transactions sent again</h2>
+ *
+ * A source's transactions can reach Kafka twice: a capture that restarts streams again from its slot's confirmed
+ * position, which lags what Kafka holds (and PostgreSQL before 17 forgets a confirmed position it has not persisted
+ * when the source restarts). Such a repeat steps back in commit-LSN order behind transactions already read, possibly
+ * past several segments. Per source, each assignment therefore keeps only transactions that move the stream forward:
+ * a chunk of a transaction that commits before the highest commit LSN read so far, or of that transaction again
+ * after its last chunk, is dropped. Its first copy was read earlier, in this assignment or before the committed
+ * offset; either way it is in a segment. So every segment holds a gap-free run of the source's transactions in
+ * commit-LSN order, which is what restore's merge of segments by first LSN relies on (I2): two segments can overlap,
+ * never interleave.
+ *
  * <h2>Watermark</h2>
  *
  * Each new segment of a source starts from the watermark of the source's previous segment in this assignment, so a
@@ -123,6 +135,9 @@ final class OpenSegments implements AutoCloseable {
 
     private record Watermark(Lsn lsn, Instant time) {}
 
+    /** The source's furthest transaction read in this assignment, and whether its last chunk was. */
+    private record Furthest(long commitLsn, boolean complete) {}
+
     private static final class PartitionState {
         long nextOffset = -1;
         final Set<SourceId> started = new HashSet<>();
@@ -138,6 +153,8 @@ final class OpenSegments implements AutoCloseable {
     private final Deque<Sealed> sealed = new ArrayDeque<>();
     private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
     private final Map<Key, Watermark> watermarks = new HashMap<>();
+    private final Map<Key, Furthest> furthest = new HashMap<>();
+    private long repeatsDropped;
 
     OpenSegments(
             Path spoolDir, SegmentWriter.Options options, long maxSegmentBytes, Duration maxSegmentAge, Clock clock) {
@@ -153,7 +170,8 @@ final class OpenSegments implements AutoCloseable {
      * that segment at once if it is due.
      *
      * @param raw the record's Kafka value, the Avro single-object encoding of {@code record}
-     * @return false if the record was dropped: a leading chunk of a transaction that is already stored
+     * @return false if the record was dropped: a leading chunk of a transaction that is already stored, or a chunk
+     *     of a transaction sent again
      */
     boolean add(TopicPartition partition, long offset, ChangeEnvelope record, byte[] raw) throws IOException {
         PartitionState state = partitions.computeIfAbsent(partition, p -> new PartitionState());
@@ -173,6 +191,19 @@ final class OpenSegments implements AutoCloseable {
             state.started.add(source);
         }
         Key key = new Key(partition, source);
+        if (record.getBody() instanceof TransactionChunk c && repeated(key, c)) {
+            if (repeatsDropped++ % 1000 == 0) {
+                log.info(
+                        "dropping chunk {} of transaction {} of source {} at {}-{}: sent again, read before ({} so far)",
+                        c.getChunkIndex(),
+                        new Lsn(c.getCommitLsn()),
+                        source,
+                        partition,
+                        offset,
+                        repeatsDropped);
+            }
+            return false;
+        }
         Open segment = open.get(key);
         if (segment == null) {
             Watermark w = watermarks.getOrDefault(key, new Watermark(Lsn.INVALID, null));
@@ -190,6 +221,22 @@ final class OpenSegments implements AutoCloseable {
             seal(key, segment, reason);
         }
         return true;
+    }
+
+    /** Whether the chunk repeats a transaction read before; if not, it becomes the source's furthest. */
+    private boolean repeated(Key key, TransactionChunk c) {
+        Furthest f = furthest.get(key);
+        long lsn = c.getCommitLsn();
+        if (f != null && (Long.compareUnsigned(lsn, f.commitLsn()) < 0 || (lsn == f.commitLsn() && f.complete()))) {
+            return true;
+        }
+        furthest.put(key, new Furthest(lsn, c.getLastChunk()));
+        return false;
+    }
+
+    /** Chunks dropped as repeats of transactions read before, since this sink started. */
+    long repeatsDropped() {
+        return repeatsDropped;
     }
 
     /**
@@ -321,6 +368,7 @@ final class OpenSegments implements AutoCloseable {
         }
         partitions.keySet().removeAll(gone);
         watermarks.keySet().removeIf(k -> gone.contains(k.partition()));
+        furthest.keySet().removeIf(k -> gone.contains(k.partition()));
     }
 
     /** Local disk taken by sealed segments that are not stored yet. */

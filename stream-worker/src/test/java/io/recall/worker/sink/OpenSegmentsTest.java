@@ -220,6 +220,72 @@ class OpenSegmentsTest {
         assertThat(read(segments.sealed().getFirst())).containsExactly(next, later.get(0), later.get(1));
     }
 
+    /**
+     * Regression (the correctness checker, a source restart on PostgreSQL 15): the slot had not persisted its confirmed
+     * position, so capture received transactions again that were two segments back. The repeat landed in the segment
+     * that also held the newest transactions; named by its first LSN it sorted before the segments in between, and a
+     * restore skipped those as read.
+     */
+    @Test
+    void transactionsSentAgainAreDroppedSoSegmentsNeverInterleave() throws IOException {
+        segments(Long.MAX_VALUE);
+        List<ChangeEnvelope> first = List.of(a.transaction(1), a.transaction(1));
+        List<ChangeEnvelope> second = List.of(a.transaction(1), a.transaction(1));
+        List<ChangeEnvelope> open = a.transaction(2, 1);
+        for (ChangeEnvelope e : first) {
+            assertThat(add(e)).isTrue();
+        }
+        segments.requestSeal(a.source());
+        segments.sealDue();
+        for (ChangeEnvelope e : second) {
+            assertThat(add(e)).isTrue();
+        }
+        segments.requestSeal(a.source());
+        segments.sealDue();
+        assertThat(add(open.get(0))).isTrue();
+        assertThat(add(open.get(1))).isTrue();
+
+        // sent again from the first segment's second transaction, then the stream goes on
+        assertThat(add(first.get(1))).isFalse();
+        assertThat(add(second.get(0))).isFalse();
+        assertThat(add(second.get(1))).isFalse();
+        assertThat(add(open.get(0)))
+                .as("the last transaction again, after its last chunk")
+                .isFalse();
+        assertThat(add(open.get(1))).isFalse();
+        ChangeEnvelope next = a.transaction(1);
+        assertThat(add(next)).isTrue();
+        segments.requestSeal(a.source());
+        segments.sealDue();
+
+        List<OpenSegments.Sealed> sealed = new ArrayList<>(segments.sealed());
+        assertThat(sealed).hasSize(3);
+        assertThat(read(sealed.get(0))).containsExactlyElementsOf(first);
+        assertThat(read(sealed.get(1))).containsExactlyElementsOf(second);
+        assertThat(read(sealed.get(2))).containsExactly(open.get(0), open.get(1), next);
+        assertThat(segments.repeatsDropped()).isEqualTo(5);
+    }
+
+    @Test
+    void aTransactionCutShortBySendingAgainKeepsItsRepeatedChunks() throws IOException {
+        segments(Long.MAX_VALUE);
+        ChangeEnvelope before = a.transaction(1);
+        List<ChangeEnvelope> cut = a.transaction(3, 1);
+        assertThat(add(before)).isTrue();
+        assertThat(add(cut.get(0))).isTrue();
+        // capture died after the first chunk and sends again from an earlier transaction
+        assertThat(add(before)).as("a transaction before the open one").isFalse();
+        assertThat(add(cut.get(0)))
+                .as("the open transaction from its start: restore skips chunks it has by their fingerprints")
+                .isTrue();
+        assertThat(add(cut.get(1))).isTrue();
+        assertThat(add(cut.get(2))).isTrue();
+        segments.requestSeal(a.source());
+        segments.sealDue();
+        assertThat(read(segments.sealed().getFirst()))
+                .containsExactly(before, cut.get(0), cut.get(0), cut.get(1), cut.get(2));
+    }
+
     @Test
     void discardedPartitionsLoseTheirSegmentsAndSpoolFiles() throws IOException {
         segments(Long.MAX_VALUE);
