@@ -94,6 +94,8 @@ final class CaptureSession implements Runnable {
     private final AtomicReference<Instant> acknowledgedCommitTime = new AtomicReference<>();
     private final AtomicLong unacknowledged = new AtomicLong();
     private final AtomicReference<Exception> sendFailure = new AtomicReference<>();
+    // one per runOnce: a callback of an earlier session's record moves nothing of the current one's
+    private final AtomicLong generation = new AtomicLong();
 
     CaptureSession(
             SourceSpec spec,
@@ -191,6 +193,7 @@ final class CaptureSession implements Runnable {
     }
 
     private void runOnce() throws SQLException, InterruptedException, IOException {
+        generation.incrementAndGet();
         sendFailure.set(null);
         try (Connection sql = connect(false);
                 Connection replication = connect(true)) {
@@ -232,7 +235,19 @@ final class CaptureSession implements Runnable {
                 start = createSlotAndBackup(
                         sql, replication, version, versionNum, state == null ? "INITIAL" : "AFTER_GAP");
             } else {
-                start = slot.confirmedFlush;
+                // What Kafka acknowledged to this process on this slot is durable even where the slot does not know
+                // it: PostgreSQL before 17 keeps a confirmed position in memory until the next checkpoint, so after a
+                // restart of the source the slot would send those transactions again. Streaming starts at the greater
+                // of the two (START_REPLICATION takes that as the first commit to send).
+                Lsn durable = acknowledged.get();
+                start = durable.isAfter(slot.confirmedFlush) ? durable : slot.confirmedFlush;
+                if (durable.isAfter(slot.confirmedFlush)) {
+                    log.info(
+                            "slot {} confirmed only {}; starting at {}, which Kafka acknowledged already",
+                            spec.slotName(),
+                            slot.confirmedFlush,
+                            durable);
+                }
             }
             acknowledged.set(start);
             if (spec.paused()) {
@@ -873,6 +888,7 @@ final class CaptureSession implements Runnable {
             schemaEvents = schemaEvents(chunk);
         }
         List<Object> afterAck = schemaEvents;
+        long sentIn = generation.get();
         producer.sendChange(spec.id(), e.envelope(), (metadata, exception) -> {
             if (exception != null) {
                 sendFailure.compareAndSet(null, exception);
@@ -880,12 +896,22 @@ final class CaptureSession implements Runnable {
             }
             metrics.acknowledged(e.lastOfTransaction());
             afterAck.forEach(this::schemaEvent);
-            if (e.lastOfTransaction()) {
+            // after a failed send nothing later counts (callbacks run in send order): the session starts over below it
+            if (e.lastOfTransaction() && counts(sentIn)) {
                 acknowledged.accumulateAndGet(e.endLsn(), (a, b) -> a.compareTo(b) >= 0 ? a : b);
                 acknowledgedCommitTime.set(((TransactionChunk) e.envelope().getBody()).getCommitTime());
             }
             unacknowledged.decrementAndGet();
         });
+    }
+
+    /**
+     * Whether an acknowledgement of a record sent in session {@code sentIn} moves {@link #acknowledged}: only in the
+     * current session, and only while no send of it has failed (callbacks run in send order, so nothing after a
+     * failure is known durable with everything before it).
+     */
+    private boolean counts(long sentIn) {
+        return sentIn == generation.get() && sendFailure.get() == null;
     }
 
     /** A failed DDL capture, at the commit of the transaction that carried the failure. */
@@ -988,12 +1014,15 @@ final class CaptureSession implements Runnable {
                 .setCaptureEpoch(spec.epoch())
                 .setBody(new Heartbeat(walEnd.value(), clock.instant()))
                 .build();
+        long sentIn = generation.get();
         producer.sendChange(spec.id(), heartbeat, (metadata, exception) -> {
             if (exception != null) {
                 sendFailure.compareAndSet(null, exception);
                 return;
             }
-            acknowledged.accumulateAndGet(walEnd, (a, b) -> a.compareTo(b) >= 0 ? a : b);
+            if (counts(sentIn)) {
+                acknowledged.accumulateAndGet(walEnd, (a, b) -> a.compareTo(b) >= 0 ? a : b);
+            }
             metrics.acknowledged(false);
             unacknowledged.decrementAndGet();
         });

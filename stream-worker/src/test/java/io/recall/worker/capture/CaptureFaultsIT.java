@@ -161,6 +161,48 @@ class CaptureFaultsIT {
         }
     }
 
+    /**
+     * Regression (the correctness checker): PostgreSQL before 17 keeps a slot's confirmed position in memory until a
+     * checkpoint needs to write the slot anyway, so after the source restarts the slot may confirm less than capture
+     * had Kafka acknowledge, and sends those transactions again. Capture starts at what Kafka acknowledged instead;
+     * before, the repeats went to Kafka behind newer transactions.
+     */
+    @Test
+    void aSourceRestartSendsNoTransactionAgain() throws Exception {
+        try (PostgresCluster own = PostgresCluster.start(PgVersion.SYSTEM, java.util.Map.of());
+                CaptureHarness h = new CaptureHarness()) {
+            h.startWorker("restart-worker");
+            CaptureHarness.Source s = h.createSource(own, "CREATE TABLE t (id int PRIMARY KEY)");
+            h.publish(s, List.of("public.t"), 1, false);
+            h.awaitState(s, CaptureState.STREAMING);
+            for (int i = 1; i <= 200; i++) {
+                s.sql("INSERT INTO t VALUES (" + i + ")");
+            }
+            Lsn written = s.currentWal();
+            await().atMost(Duration.ofSeconds(60))
+                    .untilAsserted(() -> assertThat(s.confirmedFlush()).isGreaterThanOrEqualTo(written));
+
+            own.restart();
+            for (int i = 201; i <= 220; i++) {
+                s.sql("INSERT INTO t VALUES (" + i + ")");
+            }
+            await().atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(300))
+                    .untilAsserted(() -> {
+                        h.drain();
+                        assertThat(changes(h, s))
+                                .anySatisfy(c ->
+                                        assertThat(c.getNewValues().getFirst()).isEqualTo("220"));
+                    });
+            List<Long> commits = h.chunks(s).stream()
+                    .filter(c -> c.getLastChunk())
+                    .map(c -> c.getCommitLsn())
+                    .toList();
+            assertThat(commits).hasSize(220).doesNotHaveDuplicates().isSorted();
+            assertThat(changes(h, s)).hasSize(220);
+        }
+    }
+
     /** I4: a slot dropped behind the worker's back is a gap, and a new base backup with a new slot follows. */
     @Test
     void droppedSlotIsAGapAndANewBaseBackupFollows() {
