@@ -45,6 +45,11 @@ class CheckerIT {
         assertThat(report.faults().stream().filter(f -> !f.kind().duringWorkload()))
                 .as("restore workers killed mid-job, %s", seed)
                 .hasSize(settings.restoreKills());
+        if (settings.schemaChanges()) {
+            assertThat(report.schemaChanges())
+                    .as("schema changes under load, %s", seed)
+                    .isPositive();
+        }
         assertThat(report.faultsSurvived())
                 .as("faults survived, %s", seed)
                 .isEqualTo(report.faults().size());

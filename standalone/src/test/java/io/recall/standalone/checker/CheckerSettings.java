@@ -19,6 +19,9 @@ import java.security.SecureRandom;
  *     (each round of kinds in a random order)
  * @param restoreKills how many restores have their worker killed mid-job
  * @param restoreTimeoutSeconds how long one restore may take
+ * @param schemaChanges whether a client changes the schema while the writers run ({@link Migrator}); the source role
+ *     is then a superuser, so that Recall captures DDL with its event triggers (exactly). Without, the role is an
+ *     ordinary owner, as on a managed service, and Recall's fallback DDL capture has nothing to do
  */
 record CheckerSettings(
         long seed,
@@ -29,7 +32,8 @@ record CheckerSettings(
         long maxGapMillis,
         int faults,
         int restoreKills,
-        long restoreTimeoutSeconds) {
+        long restoreTimeoutSeconds,
+        boolean schemaChanges) {
 
     CheckerSettings {
         if (checkpoints < 2) {
@@ -66,13 +70,15 @@ record CheckerSettings(
                 Long.getLong("checker.max-gap-ms", 3000),
                 Integer.getInteger("checker.faults", Math.max(WORKLOAD_FAULT_KINDS, checkpoints / 8)),
                 Integer.getInteger("checker.restore-kills", Math.max(1, checkpoints / 40)),
-                Long.getLong("checker.restore-timeout-s", 600));
+                Long.getLong("checker.restore-timeout-s", 600),
+                Boolean.parseBoolean(
+                        System.getProperty("checker.schema-changes", "true").strip()));
     }
 
     /** How to run exactly this again. */
     String rerun() {
         return "-Dchecker.seed=" + seed + " -Dchecker.checkpoints=" + checkpoints + " -Dchecker.restores=" + restores
                 + " -Dchecker.writers=" + writers + " -Dchecker.faults=" + faults + " -Dchecker.restore-kills="
-                + restoreKills;
+                + restoreKills + " -Dchecker.schema-changes=" + schemaChanges;
     }
 }

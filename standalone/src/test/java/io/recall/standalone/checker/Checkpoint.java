@@ -19,6 +19,8 @@ import java.util.Map;
  * @param sequences every sequence's {@code last_value}
  * @param rows where the checker kept every table's rows as text (for sample rows of a difference), or null when this
  *     checkpoint was not planned for a restore
+ * @param schema {@link io.recall.testsupport.DatabaseSnapshot#schema} of the source (the workload changes it), or null
+ *     when this checkpoint was not planned for a restore
  * @param note what was special about this moment, or null
  */
 record Checkpoint(
@@ -30,4 +32,5 @@ record Checkpoint(
         Map<String, String> tables,
         Map<String, Long> sequences,
         Path rows,
+        String schema,
         String note) {}

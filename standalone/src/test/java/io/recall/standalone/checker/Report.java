@@ -82,6 +82,14 @@ final class Report {
         return tablesCompared;
     }
 
+    /** Schema changes the workload committed ({@link Migrator}'s counts start with "ddl:"). */
+    long schemaChanges() {
+        return workload.entrySet().stream()
+                .filter(e -> e.getKey().startsWith("ddl:"))
+                .mapToLong(Map.Entry::getValue)
+                .sum();
+    }
+
     /** Faults after which capture recovered and every restore to a later checkpoint equalled the source. */
     long faultsSurvived() {
         return faults.stream().filter(this::survived).count();
@@ -120,6 +128,7 @@ final class Report {
         out.append("tables compared:     ").append(tablesCompared).append('\n');
         out.append("sequences compared:  ").append(sequencesCompared).append('\n');
         out.append("differences:         ").append(differences.size()).append('\n');
+        out.append("schema changes:      ").append(schemaChanges()).append(" (under load, see workload)\n");
         out.append("faults injected:     ")
                 .append(faults.size())
                 .append(", survived: ")

@@ -35,7 +35,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * first); truncates of leaf tables; transactions larger than {@code logical_decoding_work_mem} (64kB on the source
  * database), committed or rolled back; savepoints rolled back to; aborted transactions; sequence calls. Errors that
  * concurrency makes normal (deadlock, a foreign key or unique key lost to another writer, a lock timeout) abort the
- * transaction and are counted; any other error is kept as a failure of the run.
+ * transaction and are counted; any other error is kept as a failure of the run. With schema changes on, one more client
+ * migrates the schema meanwhile ({@link Migrator}).
  *
  * <p>Thread-safe: {@link #quiesced} may run while the writers run; each writer holds the read side of one lock for the
  * length of each transaction, the quiescing caller the write side.
@@ -137,15 +138,42 @@ final class Workload implements AutoCloseable {
         return DriverManager.getConnection(pg.jdbcUrl(db), p);
     }
 
-    /** Starts {@code writers} client threads. */
-    void start(int writers) {
+    /** A client's unit of work: one transaction (or a few), committed or rolled back by itself. */
+    @FunctionalInterface
+    private interface Step {
+        void run(Connection c) throws SQLException;
+    }
+
+    /**
+     * Starts {@code writers} client threads, and with {@code schemaChanges} one more that changes the schema
+     * ({@link Migrator}).
+     */
+    void start(int writers, boolean schemaChanges) {
         for (int i = 0; i < writers; i++) {
-            Random r = new Random(seed * 31 + i + 1);
-            Thread t = new Thread(() -> write(new Values(r)), "checker-writer-" + i);
-            t.setDaemon(true);
-            threads.add(t);
-            t.start();
+            Values v = new Values(new Random(seed * 31 + i + 1));
+            AtomicLong n = new AtomicLong();
+            Map<String, Long> sizes = new ConcurrentHashMap<>();
+            startClient("checker-writer-" + i, v.random(), 10, c -> {
+                if (n.getAndIncrement() % 50 == 0) {
+                    sizes.putAll(sizes(c));
+                }
+                transaction(c, v, sizes);
+            });
         }
+        if (schemaChanges) {
+            Random r = new Random(seed * 31 - 1);
+            Migrator migrator = new Migrator(r, this::count);
+            // a schema change every second or two
+            startClient("checker-migrator", r, 300, migrator::step);
+        }
+    }
+
+    /** A client thread that runs {@code step} over and over, pausing {@code pauseMillis} to 6 times that between. */
+    private void startClient(String name, Random random, int pauseMillis, Step step) {
+        Thread t = new Thread(() -> write(random, pauseMillis, step), name);
+        t.setDaemon(true);
+        threads.add(t);
+        t.start();
     }
 
     /** Runs {@code action} while no writer is inside a transaction. */
@@ -203,10 +231,10 @@ final class Workload implements AutoCloseable {
         sourceRestarting = false;
     }
 
-    private void write(Values v) {
+    private void write(Random random, int pauseMillis, Step step) {
         while (!stopping) {
             try {
-                writeOn(v);
+                writeOn(random, pauseMillis, step);
                 return;
             } catch (SQLException e) {
                 if (!(sourceRestarting && connectionLost(e))) {
@@ -227,21 +255,16 @@ final class Workload implements AutoCloseable {
     }
 
     /** Writes on one connection until stopped; throws what breaks the connection. */
-    private void writeOn(Values v) throws SQLException, InterruptedException {
+    private void writeOn(Random random, int pauseMillis, Step step) throws SQLException, InterruptedException {
         try (Connection c = connect();
                 Statement st = c.createStatement()) {
             st.execute("SET lock_timeout = '20s'");
-            st.execute("SELECT setseed(" + (v.random().nextDouble() * 2 - 1) + ")");
+            st.execute("SELECT setseed(" + (random.nextDouble() * 2 - 1) + ")");
             c.setAutoCommit(false);
-            Map<String, Long> sizes = sizes(c);
-            long n = 0;
             while (!stopping) {
                 quiesce.readLock().lock();
                 try {
-                    if (++n % 50 == 0) {
-                        sizes = sizes(c);
-                    }
-                    transaction(c, v, sizes);
+                    step.run(c);
                 } catch (SQLException e) {
                     rollbackQuietly(c);
                     if (EXPECTED_SQLSTATES.contains(e.getSQLState())) {
@@ -255,7 +278,7 @@ final class Workload implements AutoCloseable {
                 } finally {
                     quiesce.readLock().unlock();
                 }
-                Thread.sleep(v.between(10, 60));
+                Thread.sleep(pauseMillis + random.nextInt(5 * pauseMillis + 1));
             }
         }
     }
