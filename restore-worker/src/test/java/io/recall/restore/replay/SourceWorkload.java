@@ -2,12 +2,10 @@ package io.recall.restore.replay;
 
 import io.recall.testsupport.PostgresCluster;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -425,15 +423,6 @@ public final class SourceWorkload {
 
     /** Each table's content as {@code count:md5} of its rows' text forms in COLLATE "C" order. */
     public static Map<String, String> hashes(Connection c) throws SQLException {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (String t : SQL_NAMES) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text,"
-                            + " '|' ORDER BY t::text COLLATE \"C\")), '') FROM " + t + " t");
-                    ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                out.put(t, rs.getString(1));
-            }
-        }
-        return out;
+        return ReplayPeers.hashes(c, SQL_NAMES);
     }
 }

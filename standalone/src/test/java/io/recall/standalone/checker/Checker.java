@@ -430,11 +430,9 @@ final class Checker {
 
     /** Kills the capture process and starts a new one, which must stream again and get durable past the fault. */
     private String killCapture() throws Exception {
-        int before;
-        try {
-            before = awaitWalsender(0, Duration.ofSeconds(60));
-        } catch (ConditionTimeoutException e) {
-            return "NOT injected: the slot had no active walsender for 60 s";
+        int before = streamingWalsender();
+        if (before < 0) {
+            return NO_WALSENDER;
         }
         Instant t0 = Instant.now();
         long pid = workers.kill(WorkerProcesses.Role.CAPTURE);
@@ -482,11 +480,9 @@ final class Checker {
 
     /** Restarts the source; writers and capture connect again, and capture must be durable past the restart. */
     private String restartSource() throws Exception {
-        int before;
-        try {
-            before = awaitWalsender(0, Duration.ofSeconds(60));
-        } catch (ConditionTimeoutException e) {
-            return "NOT injected: the slot had no active walsender for 60 s";
+        int before = streamingWalsender();
+        if (before < 0) {
+            return NO_WALSENDER;
         }
         Instant t0 = Instant.now();
         workload.sourceRestarting();
@@ -579,11 +575,9 @@ final class Checker {
     /** Terminates the walsender streaming the source's slot and waits until capture streams again. */
     private String terminateWalsender() throws SQLException {
         Instant t0 = Instant.now();
-        int before;
-        try {
-            before = awaitWalsender(0, Duration.ofSeconds(60));
-        } catch (ConditionTimeoutException e) {
-            return "NOT injected: the slot had no active walsender for 60 s";
+        int before = streamingWalsender();
+        if (before < 0) {
+            return NO_WALSENDER;
         }
         pg.execute(db, "SELECT pg_terminate_backend(" + before + ")");
         int after;
@@ -605,6 +599,17 @@ final class Checker {
     }
 
     /** Waits for an active walsender on the slot other than {@code not}; returns its pid. */
+    private static final String NO_WALSENDER = "NOT injected: the slot had no active walsender for 60 s";
+
+    /** The pid of the walsender streaming the slot, or -1 when none was active for 60 s (no fault is injected then). */
+    private int streamingWalsender() {
+        try {
+            return awaitWalsender(0, Duration.ofSeconds(60));
+        } catch (ConditionTimeoutException e) {
+            return -1;
+        }
+    }
+
     private int awaitWalsender(int not, Duration atMost) {
         int[] pid = new int[1];
         org.awaitility.Awaitility.await()
