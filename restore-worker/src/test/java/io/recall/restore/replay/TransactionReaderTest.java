@@ -155,6 +155,39 @@ class TransactionReaderTest {
                 .hasMessageContaining("two different cuts");
     }
 
+    /** The fingerprint of a consumed chunk covers its values, not only its size: the 60th change differs here. */
+    @Test
+    void aRepeatedChunkWithAsManyChangesButOtherValuesIsRejected() {
+        PgOutputStream s = stream(1 << 20);
+        s.begin(0x200, 502, AT);
+        for (int i = 0; i < 60; i++) {
+            s.insert(10, Integer.toString(100 + i), "row " + i, Integer.toString(i));
+        }
+        s.commit();
+        s.begin(0x300, 503, AT.plusSeconds(2)).insert(10, "1", "one", "0").commit();
+        List<TransactionChunk> chunks = s.chunks();
+        TransactionChunk original = chunks.get(indexOf(chunks, 0x200, 0));
+        List<io.recall.schemas.change.RowChange> changes = new ArrayList<>(original.getChanges());
+        io.recall.schemas.change.RowChange last = changes.getLast();
+        List<Object> values = new ArrayList<>(last.getNewValues());
+        values.set(1, "another value");
+        changes.set(
+                changes.size() - 1,
+                io.recall.schemas.change.RowChange.newBuilder(last)
+                        .setNewValues(values)
+                        .build());
+        TransactionChunk recut =
+                TransactionChunk.newBuilder(original).setChanges(changes).build();
+
+        // the transaction's one chunk, then the other cut of it, as a capture that sent it again would
+        List<TransactionChunk> mixed = new ArrayList<>(chunks.subList(0, indexOf(chunks, 0x200, 0)));
+        mixed.add(TransactionChunk.newBuilder(recut).setLastChunk(false).build());
+        mixed.add(TransactionChunk.newBuilder(original).setLastChunk(false).build());
+        assertThatThrownBy(() -> read(mixed, Lsn.INVALID, ALL))
+                .isInstanceOf(ReplayStreamException.class)
+                .hasMessageContaining("two different cuts");
+    }
+
     @Test
     void largeValuesAreReassembledFromTheirParts() {
         String big = "ab\tc\\d\n".repeat(3000) + "é😀";
