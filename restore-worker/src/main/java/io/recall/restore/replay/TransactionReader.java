@@ -169,7 +169,7 @@ public final class TransactionReader {
 
     private SourceRelation relation(RelationDef def) {
         CachedRelation cached = relationCache.get(def.getRelationId());
-        if (cached != null && cached.def().equals(def)) {
+        if (cached != null && sameDefinition(cached.def(), def)) {
             return cached.relation();
         }
         List<SourceRelation.Column> columns = new ArrayList<>(def.getColumns().size());
@@ -186,6 +186,35 @@ public final class TransactionReader {
                 new SourceRelation(def.getRelationId(), def.getSchema$(), def.getTable(), identity.charAt(0), columns);
         relationCache.put(def.getRelationId(), new CachedRelation(def, r));
         return r;
+    }
+
+    /**
+     * {@code a.equals(b)} field by field: every chunk repeats the definitions of its relations, and Avro's generic
+     * {@code equals} comparing them per chunk was a tenth of a replay's time in its profile (BenchmarkSuite, pgbench).
+     */
+    static boolean sameDefinition(RelationDef a, RelationDef b) {
+        if (a == b) {
+            return true;
+        }
+        if (a.getRelationId() != b.getRelationId()
+                || !a.getTable().equals(b.getTable())
+                || !a.getSchema$().equals(b.getSchema$())
+                || !a.getReplicaIdentity().equals(b.getReplicaIdentity())
+                || a.getColumns().size() != b.getColumns().size()) {
+            return false;
+        }
+        for (int i = 0; i < a.getColumns().size(); i++) {
+            ColumnDef x = a.getColumns().get(i);
+            ColumnDef y = b.getColumns().get(i);
+            if (x.getTypeOid() != y.getTypeOid()
+                    || x.getTypeModifier() != y.getTypeModifier()
+                    || x.getKey() != y.getKey()
+                    || !x.getName().equals(y.getName())
+                    || !Objects.equals(x.getTypeName(), y.getTypeName())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -458,9 +487,28 @@ public final class TransactionReader {
         }
     }
 
+    /**
+     * A digest of what a chunk carries, to tell a repeat of a consumed chunk from a different cut: its changes and
+     * large-value parts whole, its relations by id and column count (a chunk's changes are decoded with them; the
+     * whole definitions, hashed per chunk as the chunk's own {@code hashCode} does, were most of a replay's time in
+     * hashing in its profile). Strings hash with the JDK's vectorized, cached {@code String.hashCode}.
+     */
     private static long fingerprint(TransactionChunk c) {
-        return ((long) c.hashCode() << 32)
-                ^ (c.getChanges().size() * 31L + c.getLargeValueParts().size()) << 1
-                ^ (c.getLastChunk() ? 1 : 0);
+        long h = mix(c.getChunkIndex(), c.getLastChunk() ? 1 : 0);
+        h = mix(h, c.getEndLsn());
+        for (RelationDef r : c.getRelations()) {
+            h = mix(h, ((long) r.getRelationId() << 32) | r.getColumns().size());
+        }
+        for (RowChange ch : c.getChanges()) {
+            h = mix(h, ch.hashCode());
+        }
+        for (LargeValuePart p : c.getLargeValueParts()) {
+            h = mix(h, p.hashCode());
+        }
+        return h;
+    }
+
+    private static long mix(long h, long x) {
+        return Long.rotateLeft((h ^ x) * 0x9E3779B97F4A7C15L, 31);
     }
 }

@@ -189,6 +189,54 @@ class TransactionReaderTest {
     }
 
     @Test
+    void relationDefinitionsCompareLikeAvrosEquals() {
+        io.recall.schemas.change.RelationDef def =
+                threeTransactions().getFirst().getRelations().getFirst();
+        io.recall.schemas.change.RelationDef copy =
+                io.recall.schemas.change.RelationDef.newBuilder(def).build();
+        assertThat(TransactionReader.sameDefinition(def, copy)).isTrue().isEqualTo(def.equals(copy));
+        List<java.util.function.UnaryOperator<io.recall.schemas.change.ColumnDef>> columnChanges = List.of(
+                c -> io.recall.schemas.change.ColumnDef.newBuilder(c)
+                        .setName(c.getName() + "x")
+                        .build(),
+                c -> io.recall.schemas.change.ColumnDef.newBuilder(c)
+                        .setTypeOid(c.getTypeOid() + 1)
+                        .build(),
+                c -> io.recall.schemas.change.ColumnDef.newBuilder(c)
+                        .setTypeModifier(c.getTypeModifier() + 1)
+                        .build(),
+                c -> io.recall.schemas.change.ColumnDef.newBuilder(c)
+                        .setKey(!c.getKey())
+                        .build(),
+                c -> io.recall.schemas.change.ColumnDef.newBuilder(c)
+                        .setTypeName("public.other")
+                        .build());
+        for (var change : columnChanges) {
+            List<io.recall.schemas.change.ColumnDef> columns = new ArrayList<>(def.getColumns());
+            columns.set(columns.size() - 1, change.apply(columns.getLast()));
+            io.recall.schemas.change.RelationDef other = io.recall.schemas.change.RelationDef.newBuilder(def)
+                    .setColumns(columns)
+                    .build();
+            assertThat(TransactionReader.sameDefinition(def, other)).isFalse().isEqualTo(def.equals(other));
+        }
+        for (io.recall.schemas.change.RelationDef other : List.of(
+                io.recall.schemas.change.RelationDef.newBuilder(def)
+                        .setTable("other")
+                        .build(),
+                io.recall.schemas.change.RelationDef.newBuilder(def)
+                        .setSchema$("other")
+                        .build(),
+                io.recall.schemas.change.RelationDef.newBuilder(def)
+                        .setReplicaIdentity("f")
+                        .build(),
+                io.recall.schemas.change.RelationDef.newBuilder(def)
+                        .setColumns(def.getColumns().subList(0, 1))
+                        .build())) {
+            assertThat(TransactionReader.sameDefinition(def, other)).isFalse().isEqualTo(def.equals(other));
+        }
+    }
+
+    @Test
     void largeValuesAreReassembledFromTheirParts() {
         String big = "ab\tc\\d\n".repeat(3000) + "é😀";
         String bigOld = "old".repeat(4000);
