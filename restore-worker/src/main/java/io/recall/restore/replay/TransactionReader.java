@@ -328,7 +328,10 @@ public final class TransactionReader {
             if (nextIndex == fingerprints.length) {
                 fingerprints = Arrays.copyOf(fingerprints, fingerprints.length * 2);
             }
-            fingerprints[nextIndex++] = fingerprint(c);
+            // a transaction's last chunk is never compared with a repeat: once it is read no chunk of the
+            // transaction is read again (a later copy is skipped as delivered), so most transactions, one chunk
+            // each, need no fingerprint at all
+            fingerprints[nextIndex++] = c.getLastChunk() ? 0 : fingerprint(c);
             lastChunkRead = c.getLastChunk();
             Map<Integer, SourceRelation> rels = new HashMap<>();
             for (RelationDef def : c.getRelations()) {
