@@ -132,7 +132,7 @@ public final class StandaloneMain {
         String value = value(arguments, "recall.standalone." + role, "true").strip();
         if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
             throw new IllegalArgumentException("recall.standalone." + role + " must be true (run the " + role
-                    + " in this JVM) or false (leave it" + " to a process started elsewhere), not '" + value + "'");
+                    + " in this JVM) or false (leave it to a process started elsewhere), not '" + value + "'");
         }
         return Boolean.parseBoolean(value);
     }

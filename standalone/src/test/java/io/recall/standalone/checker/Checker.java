@@ -137,7 +137,7 @@ final class Checker {
                 workload.stop();
             }
             report.workload(workload.counts(), workload.failures());
-            awaitArchived(currentWal(), Duration.ofSeconds(300));
+            awaitPast(ARCHIVED, currentWal(), Duration.ofSeconds(300));
             report.note("source slot (pg_stat_replication_slots)", slotStats());
 
             int killsLeft = 0;
@@ -223,7 +223,7 @@ final class Checker {
         chosen.add(n - 1);
         faultsAt.forEach((i, kind) -> {
             chosen.add(i);
-            if (kind == Fault.Kind.OPEN_TRANSACTION_ACROSS_WALSENDER_TERMINATION || kind == Fault.Kind.CAPTURE_KILLED) {
+            if (kind.leavesTransactionOpen()) {
                 chosen.add(i + 1);
             }
         });
@@ -267,20 +267,32 @@ final class Checker {
         return "/api/v1/sources/" + sourceId;
     }
 
-    private void awaitArchived(Lsn lsn, Duration atMost) {
+    /** The source's watermarks the checker waits on: in Kafka, and in stored segments. */
+    private static final String DURABLE = "durableLsn";
+
+    private static final String ARCHIVED = "archivedLsn";
+
+    /** Waits until the source's {@code watermark} ({@link #DURABLE} or {@link #ARCHIVED}) is at or past {@code lsn}. */
+    private void awaitPast(String watermark, Lsn lsn, Duration atMost) {
         recall.awaitJson(
                 sourcePath(),
                 atMost,
-                s -> s.hasNonNull("archivedLsn")
-                        && !Lsn.parse(s.get("archivedLsn").asText()).isBefore(lsn));
+                s -> s.hasNonNull(watermark)
+                        && !Lsn.parse(s.get(watermark).asText()).isBefore(lsn));
     }
 
-    private void awaitDurable(Lsn lsn, Duration atMost) {
-        recall.awaitJson(
-                sourcePath(),
-                atMost,
-                s -> s.hasNonNull("durableLsn")
-                        && !Lsn.parse(s.get("durableLsn").asText()).isBefore(lsn));
+    /**
+     * {@link #awaitPast} after a fault that began at {@code t0}, as the report says it: "durable past X after N ms",
+     * or "NOT recovered: ..." when the wait runs out.
+     */
+    private String pastAfterFault(String watermark, Lsn mark, Instant t0, Duration atMost) {
+        try {
+            awaitPast(watermark, mark, atMost);
+        } catch (ConditionTimeoutException e) {
+            return "NOT recovered: " + watermark + " did not reach " + mark + " within " + atMost.toSeconds() + " s";
+        }
+        return watermark.replace("Lsn", "") + " past " + mark + " after "
+                + Duration.between(t0, Instant.now()).toMillis() + " ms";
     }
 
     // ---------------------------------------------------------------- checkpoints
@@ -401,7 +413,7 @@ final class Checker {
             case SOURCE_RESTARTED -> this::restartSource;
             case RESTORE_WORKER_KILLED -> throw new IllegalArgumentException(kind + " is injected while restoring");
         };
-        if (kind != Fault.Kind.OPEN_TRANSACTION_ACROSS_WALSENDER_TERMINATION && kind != Fault.Kind.CAPTURE_KILLED) {
+        if (!kind.leavesTransactionOpen()) {
             String detail = injection.inject();
             Thread.sleep(restOfGap);
             report.fault(new Fault(kind, index, detail, !detail.startsWith("NOT")));
@@ -418,7 +430,7 @@ final class Checker {
             open.commit();
             Lsn committed = currentWal();
             try {
-                awaitDurable(committed, Duration.ofSeconds(120));
+                awaitPast(DURABLE, committed, Duration.ofSeconds(120));
             } catch (ConditionTimeoutException e) {
                 recovered = false;
                 detail += "; its commit was NOT durable within 120 s";
@@ -447,7 +459,8 @@ final class Checker {
         Instant t0 = Instant.now();
         long pid = workers.kill(WorkerProcesses.Role.SINK);
         workers.start(WorkerProcesses.Role.SINK);
-        return "sink process " + pid + " killed, a new one started; " + awaitArchivedAfterFault(mark, t0);
+        return "sink process " + pid + " killed, a new one started; "
+                + pastAfterFault(ARCHIVED, mark, t0, Duration.ofSeconds(240));
     }
 
     /** Stops the broker for a few seconds; capture must be durable, and the sink archived, past the outage. */
@@ -459,12 +472,12 @@ final class Checker {
         Thread.sleep(down);
         Lsn mark = currentWal();
         recall.startKafka();
-        String durable = awaitDurableAfterFault(mark, t0);
+        String durable = pastAfterFault(DURABLE, mark, t0, Duration.ofSeconds(180));
         if (durable.startsWith("NOT")) {
             return durable;
         }
         return "broker stopped (in " + stopping + " ms) and down for " + down + " ms more, started again; " + durable
-                + "; " + awaitArchivedAfterFault(mark, t0);
+                + "; " + pastAfterFault(ARCHIVED, mark, t0, Duration.ofSeconds(240));
     }
 
     /** Stops S3 for a while; what was written meanwhile must be archived once it is back. */
@@ -475,7 +488,8 @@ final class Checker {
         Thread.sleep(down);
         Lsn mark = currentWal();
         s3.start();
-        return "S3 refused connections for " + down + " ms; " + awaitArchivedAfterFault(mark, t0);
+        return "S3 refused connections for " + down + " ms; "
+                + pastAfterFault(ARCHIVED, mark, t0, Duration.ofSeconds(240));
     }
 
     /** Restarts the source; writers and capture connect again, and capture must be durable past the restart. */
@@ -504,27 +518,8 @@ final class Checker {
             return "NOT recovered: no new walsender within 180 s";
         }
         long back = Duration.between(t0, Instant.now()).toMillis();
-        return "walsender " + after + " streaming after " + back + " ms, " + awaitDurableAfterFault(currentWal(), t0);
-    }
-
-    private String awaitDurableAfterFault(Lsn mark, Instant t0) {
-        try {
-            awaitDurable(mark, Duration.ofSeconds(180));
-        } catch (ConditionTimeoutException e) {
-            return "NOT recovered: durableLsn did not reach " + mark + " within 180 s";
-        }
-        return "durable past " + mark + " after "
-                + Duration.between(t0, Instant.now()).toMillis() + " ms";
-    }
-
-    private String awaitArchivedAfterFault(Lsn mark, Instant t0) {
-        try {
-            awaitArchived(mark, Duration.ofSeconds(240));
-        } catch (ConditionTimeoutException e) {
-            return "NOT recovered: archivedLsn did not reach " + mark + " within 240 s";
-        }
-        return "archived past " + mark + " after "
-                + Duration.between(t0, Instant.now()).toMillis() + " ms";
+        return "walsender " + after + " streaming after " + back + " ms, "
+                + pastAfterFault(DURABLE, currentWal(), t0, Duration.ofSeconds(180));
     }
 
     /**
@@ -580,25 +575,9 @@ final class Checker {
             return NO_WALSENDER;
         }
         pg.execute(db, "SELECT pg_terminate_backend(" + before + ")");
-        int after;
-        try {
-            after = awaitWalsender(before, Duration.ofSeconds(120));
-        } catch (ConditionTimeoutException e) {
-            return "NOT recovered: no new walsender within 120 s of terminating " + before;
-        }
-        Duration back = Duration.between(t0, Instant.now());
-        Lsn mark = currentWal();
-        try {
-            awaitDurable(mark, Duration.ofSeconds(120));
-        } catch (ConditionTimeoutException e) {
-            return "NOT recovered: walsender " + after + " streams, but durableLsn did not reach " + mark;
-        }
-        return "walsender " + before + " terminated, " + after + " streaming after " + back.toMillis()
-                + " ms, durable past " + mark + " after "
-                + Duration.between(t0, Instant.now()).toMillis() + " ms";
+        return "walsender " + before + " terminated; " + awaitCapture(before, t0);
     }
 
-    /** Waits for an active walsender on the slot other than {@code not}; returns its pid. */
     private static final String NO_WALSENDER = "NOT injected: the slot had no active walsender for 60 s";
 
     /** The pid of the walsender streaming the slot, or -1 when none was active for 60 s (no fault is injected then). */
@@ -610,6 +589,7 @@ final class Checker {
         }
     }
 
+    /** Waits for an active walsender on the slot other than {@code not}; returns its pid. */
     private int awaitWalsender(int not, Duration atMost) {
         int[] pid = new int[1];
         org.awaitility.Awaitility.await()

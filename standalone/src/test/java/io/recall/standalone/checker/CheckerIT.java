@@ -8,8 +8,9 @@ import org.junit.jupiter.api.Test;
  * Issue 8's randomized end-to-end checker, run small in every build: ten checkpoints of a concurrent workload, every
  * kind of fault once (the walsender terminated, with and without a transaction open across it; the capture process
  * killed with a transaction in flight; the sink process killed; the Kafka broker restarted; S3 down for a while; the
- * source restarted; a restore worker killed mid-job), and restores through the REST API after each fault, each
- * compared table by table with the source at its checkpoint. The report is printed at the end; every failure message carries the seed.
+ * source restarted; a restore worker killed mid-job), schema changes under load, and restores through the REST API
+ * after each fault, each compared table by table (and by schema) with the source at its checkpoint. The report is
+ * printed at the end; every failure message carries the seed.
  *
  * <p>Rerun a seed: {@code -Dchecker.seed=<n>}. The large run: {@code -Dchecker.checkpoints=200
  * -Dchecker.restores=60} (see the README, "Run the tests").

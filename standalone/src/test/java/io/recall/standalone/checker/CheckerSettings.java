@@ -60,7 +60,7 @@ record CheckerSettings(
     static CheckerSettings fromSystemProperties() {
         String seed = System.getProperty("checker.seed");
         int checkpoints = Integer.getInteger("checker.checkpoints", 10);
-        // in every build each kind of fault once: the six injected while the writers run, one restore worker kill
+        // in every build each kind of fault once: the seven injected while the writers run, one restore worker kill
         return new CheckerSettings(
                 seed == null || seed.isBlank() ? new SecureRandom().nextLong() : Long.parseLong(seed.strip()),
                 checkpoints,

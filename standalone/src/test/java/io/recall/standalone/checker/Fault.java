@@ -49,6 +49,14 @@ record Fault(Kind kind, int beforeCheckpoint, String detail, boolean recovered) 
             return description;
         }
 
+        /**
+         * Whether a transaction above {@code logical_decoding_work_mem} is open across it, committed after the
+         * checkpoint that follows.
+         */
+        boolean leavesTransactionOpen() {
+            return this == OPEN_TRANSACTION_ACROSS_WALSENDER_TERMINATION || this == CAPTURE_KILLED;
+        }
+
         /** Whether it is injected while the writers run (every kind but the restore worker's). */
         boolean duringWorkload() {
             return this != RESTORE_WORKER_KILLED;

@@ -10,6 +10,7 @@ import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -151,10 +152,11 @@ final class Workload implements AutoCloseable {
     void start(int writers, boolean schemaChanges) {
         for (int i = 0; i < writers; i++) {
             Values v = new Values(new Random(seed * 31 + i + 1));
-            AtomicLong n = new AtomicLong();
-            Map<String, Long> sizes = new ConcurrentHashMap<>();
+            long[] n = {0};
+            // the writer's own view of the table sizes, refreshed every 50 transactions (its thread only)
+            Map<String, Long> sizes = new HashMap<>();
             startClient("checker-writer-" + i, v.random(), 10, c -> {
-                if (n.getAndIncrement() % 50 == 0) {
+                if (n[0]++ % 50 == 0) {
                     sizes.putAll(sizes(c));
                 }
                 transaction(c, v, sizes);

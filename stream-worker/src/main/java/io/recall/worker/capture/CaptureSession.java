@@ -240,13 +240,14 @@ final class CaptureSession implements Runnable {
                 // restart of the source the slot would send those transactions again. Streaming starts at the greater
                 // of the two (START_REPLICATION takes that as the first commit to send).
                 Lsn durable = acknowledged.get();
-                start = durable.isAfter(slot.confirmedFlush) ? durable : slot.confirmedFlush;
-                if (durable.isAfter(slot.confirmedFlush)) {
+                start = slot.confirmedFlush;
+                if (durable.isAfter(start)) {
                     log.info(
                             "slot {} confirmed only {}; starting at {}, which Kafka acknowledged already",
                             spec.slotName(),
-                            slot.confirmedFlush,
+                            start,
                             durable);
+                    start = durable;
                 }
             }
             acknowledged.set(start);
