@@ -363,6 +363,25 @@ class ComposeFileTest {
     }
 
     @Test
+    void dumpCompressionDefaultsToGzipLevelOneAndRefusesWhatPgDumpWouldNotTake() {
+        Map<String, String> env =
+                RecallServices.withImageDefaults("docker/Dockerfile.stream-worker", environment("stream-worker"));
+        assertThat(ServiceSettings.bind(WorkerProperties.class, env)
+                        .properties
+                        .capture()
+                        .dumpCompression())
+                .isEqualTo("1");
+        env.put("RECALL_CAPTURE_DUMPCOMPRESSION", "zstd:3");
+        var zstd = ServiceSettings.bind(WorkerProperties.class, env);
+        assertThat(zstd.violations).isEmpty();
+        assertThat(zstd.properties.capture().dumpCompression()).isEqualTo("zstd:3");
+        env.put("RECALL_CAPTURE_DUMPCOMPRESSION", "brotli");
+        assertThat(ServiceSettings.bind(WorkerProperties.class, env).violations)
+                .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+                .contains("capture.dumpCompression", "gzip level 0-9");
+    }
+
+    @Test
     void requiredSecretsFailLoudlyWhenTheEnvFileLacksThem() {
         Map<String, String> example = Compose.parseEnvFile(Repository.read(".env.example"));
         var document = Compose.parse(Repository.read("docker-compose.yml"));

@@ -51,11 +51,18 @@ public final class BaseBackupTaker {
             .enable(SerializationFeature.INDENT_OUTPUT);
 
     private final java.util.concurrent.Semaphore concurrency;
+    private final String compression;
 
-    /** @param maxConcurrent how many dumps may run at once in this worker (each is a pg_dump process) */
-    /** @param lockWait how long pg_dump waits for a table lock before it gives up (the backup is retried) */
-    public BaseBackupTaker(BlobStore store, ClientTools tools, Clock clock, int maxConcurrent, Duration lockWait) {
+    /**
+     * @param maxConcurrent how many dumps may run at once in this worker (each is a pg_dump process)
+     * @param lockWait how long pg_dump waits for a table lock before it gives up (the backup is retried)
+     * @param compression pg_dump's {@code --compress} value: a gzip level, or a method such as {@code zstd:3} where
+     *     pg_dump is 16 or newer
+     */
+    public BaseBackupTaker(
+            BlobStore store, ClientTools tools, Clock clock, int maxConcurrent, Duration lockWait, String compression) {
         this.lockWait = lockWait;
+        this.compression = java.util.Objects.requireNonNull(compression, "compression");
         this.store = store;
         this.tools = tools;
         this.clock = clock;
@@ -112,6 +119,7 @@ public final class BaseBackupTaker {
             List<String> command = new ArrayList<>(List.of(
                     pgDump.path().toString(),
                     "--format=custom",
+                    "--compress=" + compression,
                     "--snapshot=" + snapshotName,
                     // ends the one stall the capture's table lock guard can cause (see TableLockGuard): the backup
                     // fails and is retried rather than waiting forever

@@ -67,7 +67,8 @@ class WorkerConfiguration {
                 tools,
                 clock,
                 properties.capture().maxConcurrentBaseBackups(),
-                properties.capture().dumpLockTimeout());
+                properties.capture().dumpLockTimeout(),
+                properties.capture().dumpCompression());
     }
 
     /** Recall's topics, created when missing by Spring Kafka's admin client (the same definitions everywhere). */

@@ -5,6 +5,7 @@ import jakarta.validation.Valid;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,6 +44,9 @@ public record WorkerProperties(
      *     never install them; where they cannot be installed the fallback capture derives schema changes from the
      *     stream and the catalog (see FallbackSchema)
      * @param catalogPollInterval how often the fallback capture looks for new and dropped tables
+     * @param dumpCompression pg_dump's {@code --compress} for base backups: a gzip level ({@code 0}–{@code 9}; 1 is
+     *     the fastest that compresses, and keeps the exported snapshot and the slot's backlog short) or, with pg_dump
+     *     16 or newer, a method with an optional level such as {@code lz4} or {@code zstd:3}
      */
     public record Capture(
             @DefaultValue("true") boolean enabled,
@@ -55,7 +59,15 @@ public record WorkerProperties(
             @Min(1) @DefaultValue("4") int maxConcurrentBaseBackups,
             @NotNull @DefaultValue("30s") Duration dumpLockTimeout,
             @NotNull @DefaultValue("auto") DdlCaptureSetting ddlCapture,
-            @NotNull @DefaultValue("30s") Duration catalogPollInterval) {}
+            @NotNull @DefaultValue("30s") Duration catalogPollInterval,
+
+            @NotNull
+            @Pattern(
+                    regexp = "[0-9]|(none|gzip|lz4|zstd)(:[0-9]{1,2})?",
+                    message = "must be a gzip level 0-9, or none, gzip, lz4 or zstd with an optional"
+                            + " :level (methods need pg_dump 16 or newer)")
+            @DefaultValue("1")
+            String dumpCompression) {}
 
     /** Whether capture installs Recall's DDL event triggers on sources that allow it. */
     public enum DdlCaptureSetting {

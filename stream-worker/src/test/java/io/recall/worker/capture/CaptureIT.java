@@ -88,6 +88,20 @@ class CaptureIT {
                     .isEqualTo(java.util.HexFormat.of()
                             .formatHex(java.security.MessageDigest.getInstance("SHA-256")
                                     .digest(dump)));
+            // recall.capture.dump-compression's default: gzip level 1 (pg_restore names the method from 16 on)
+            Process list = new ProcessBuilder(
+                            new io.recall.common.pg.ClientTools(null)
+                                    .find("pg_restore")
+                                    .orElseThrow()
+                                    .path()
+                                    .toString(),
+                            "--list",
+                            m.resolveSibling("dump.pgdump").toString())
+                    .redirectErrorStream(true)
+                    .start();
+            String toc = new String(list.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(list.waitFor()).as(toc).isZero();
+            assertThat(toc).containsPattern("(?m)^;\\s+Compression: (1|gzip)$");
         }
         Lsn consistent = Lsn.parse(manifest.consistentLsn());
         assertThat(h.reports.stream()
