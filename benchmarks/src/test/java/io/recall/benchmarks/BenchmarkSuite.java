@@ -53,7 +53,11 @@ class BenchmarkSuite {
         env.add("JVM: " + System.getProperty("java.vm.name") + " " + Runtime.version() + "; suite JVM (Kafka broker,"
                 + " replay, in-JVM setup worker) -Xmx" + Runtime.getRuntime().maxMemory() / (1 << 20) + "m; capture"
                 + " worker and Debezium engine each in a JVM of its own with -Xmx" + settings.workerHeap()
-                + " and the default collector (G1)");
+                + " and the default collector (G1)"
+                + (settings.workerAot()
+                        ? "; the capture worker with its image's"
+                                + " AOT cache (JDK 25, trained once per run by docker/recall-aot-train)"
+                        : ""));
         env.add(pgVersion + "; Kafka: one in-JVM KRaft broker (spring-kafka-test), 4 partitions per topic");
         env.add("repetitions: " + settings.repetitions() + " (idle sources: " + settings.idleRepetitions() + "), scale "
                 + settings.scale());

@@ -98,6 +98,9 @@ final class Fixture implements AutoCloseable {
         Properties a = new Properties();
         a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         admin = Admin.create(a);
+        if (settings.workerAot() && (settings.runs("capture") || settings.runs("rpo"))) {
+            workerAotCache(); // before anything is timed, as the image has it before it starts
+        }
     }
 
     Db createDb(String prefix) {
@@ -221,8 +224,11 @@ final class Fixture implements AutoCloseable {
                 "--enable-native-access=ALL-UNNAMED",
                 "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=io.recall.schemas",
                 "-cp",
-                Files.readString(settings.workerClasspath()).strip(),
+                workerClasspath(),
                 StreamWorkerApplication.class.getName()));
+        if (settings.workerAot()) {
+            command.add(1, "-XX:AOTCache=" + workerAotCache());
+        }
         command.addAll(1, settings.workerOptions());
         command.addAll(1, settings.jvmOptions());
         command.addAll(workerArgs(prefix, name));
@@ -242,6 +248,48 @@ final class Fixture implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             return 0;
         }
+    }
+
+    private String workerClasspath() throws IOException {
+        return Files.readString(settings.workerClasspath()).strip();
+    }
+
+    private Path workerAotCache;
+
+    /**
+     * The capture worker's AOT cache, trained on first use the way its image trains it at build time: by the image's
+     * own script, {@code docker/recall-aot-train}, on the worker's class path (a run that starts the Spring context
+     * and exits before connecting anywhere).
+     */
+    synchronized Path workerAotCache() throws IOException {
+        if (workerAotCache != null) {
+            return workerAotCache;
+        }
+        Path cache = logs.resolveSibling("stream-worker.aot");
+        Files.deleteIfExists(cache);
+        Path script = Path.of(System.getProperty("bench.repository.root", ".."), "docker", "recall-aot-train");
+        ProcessBuilder pb = new ProcessBuilder(
+                        script.toString(),
+                        cache.toString(),
+                        "-cp",
+                        workerClasspath(),
+                        StreamWorkerApplication.class.getName())
+                .redirectErrorStream(true)
+                .redirectOutput(logs.resolve("aot-training.log").toFile());
+        pb.environment().remove("JAVA_OPTS");
+        pb.environment().put("PATH", Path.of(javaBinary()).getParent() + ":" + System.getenv("PATH"));
+        try {
+            Process p = pb.start();
+            if (p.waitFor() != 0 || !Files.isRegularFile(cache)) {
+                throw new IllegalStateException(
+                        "AOT training failed (exit " + p.exitValue() + "): see " + logs.resolve("aot-training.log"));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while training the AOT cache", e);
+        }
+        workerAotCache = cache;
+        return cache;
     }
 
     static String javaBinary() {

@@ -23,6 +23,8 @@ import java.util.stream.Collectors;
  *     ({@code bench.jvm.options}, space separated), e.g. the same {@code -Xms} for both
  * @param workerOptions more JVM options for the Recall capture worker ({@code bench.worker.options}, space
  *     separated), e.g. to profile it with JFR
+ * @param workerAot start the capture worker with the AOT cache its image builds ({@code bench.worker.aot}, default
+ *     true): trained once per run by the image's own script, {@code docker/recall-aot-train}
  * @param workloads the workloads to run ({@code bench.workloads}: any of pgbench, insert-heavy, wide-toast; default
  *     all)
  * @param only the figure groups to run ({@code bench.only}: any of capture, replay, backup, storage, rpo, idle;
@@ -41,6 +43,7 @@ record Settings(
         String workerHeap,
         List<String> jvmOptions,
         List<String> workerOptions,
+        boolean workerAot,
         Set<String> only,
         Set<String> workloads,
         Path output,
@@ -60,6 +63,7 @@ record Settings(
                 System.getProperty("bench.heap", "2g"),
                 options("bench.jvm.options"),
                 options("bench.worker.options"),
+                Boolean.parseBoolean(System.getProperty("bench.worker.aot", "true")),
                 set(only),
                 set(System.getProperty("bench.workloads", "")),
                 Path.of(System.getProperty("bench.output", "target/benchmarks")),

@@ -222,9 +222,12 @@ final class WorkloadRun {
                     Results.Goal.atLeast(2.5, "≥ 2.5x"),
                     String.format(
                             Locale.ROOT,
-                            "start-up until the slot streams: Recall %.1f s, Debezium %.1f s; streaming alone:"
-                                    + " Debezium %,.0f rows/s",
+                            "start-up until the slot streams: Recall %.1f s (%s), Debezium %.1f s (as it ships, no"
+                                    + " cache); streaming alone: Debezium %,.0f rows/s",
                             Results.median(recallStartup),
+                            settings.workerAot()
+                                    ? "with the AOT cache its image builds, trained by docker/recall-aot-train"
+                                    : "no AOT cache: -Dbench.worker.aot=false",
                             Results.median(dbzStartup),
                             Results.median(dbzStream))));
             results.add(new Results.Figure(

@@ -3,6 +3,7 @@ package io.recall.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -90,6 +91,86 @@ class DockerfilesTest {
     }
 
     @Test
+    void theStreamWorkerImageTrainsAnAotCacheOnItsEntrypointsClassPath() {
+        Dockerfile.Stage runtime = Dockerfile.parse(Repository.read("docker/Dockerfile.stream-worker"))
+                .runtime();
+        assertThat(runtime.env).containsEntry("RECALL_AOT_CACHE", "/opt/recall/stream-worker.aot");
+        assertThat(runtime.copies).contains("--chmod=0755 docker/recall-aot-train /usr/local/bin/recall-aot-train");
+        List<String> entrypoint = runtime.entrypoint;
+        String training = "recall-aot-train \"$RECALL_AOT_CACHE\" -cp \"" + entrypoint.get(entrypoint.size() - 2)
+                + "\" " + entrypoint.getLast();
+        assertThat(runtime.runs)
+                .anyMatch(r -> r.replace("\\\n", " ").replaceAll("\\s+", " ").contains(training));
+    }
+
+    /**
+     * The scripts the stream worker's image runs at build time and at start, run here on the worker's runtime class
+     * path: the training run must end cleanly with no broker or database around, and the cache it writes must be one
+     * a JVM started by recall-java can load ({@code -XX:AOTMode=on} fails the start when it cannot).
+     */
+    @Test
+    void theAotTrainingRunsWithoutABrokerAndWritesACacheTheLauncherUses(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Assumptions.assumeTrue(Runtime.version().feature() >= 25, "AOT caches need JDK 25; the build runs on it");
+        // the image's class path: the worker's jar, then its runtime dependencies
+        Path jar;
+        try (var jars = Files.list(Repository.path("stream-worker/target"))) {
+            jar = jars.filter(f -> f.getFileName().toString().matches("recall-stream-worker-.*\\.jar"))
+                    .filter(f -> !f.getFileName().toString().endsWith("-tests.jar"))
+                    .findFirst()
+                    .orElseThrow(
+                            () -> new AssertionError("build the stream worker first (mvn -pl stream-worker package)"));
+        }
+        String classPath = jar
+                + java.io.File.pathSeparator
+                + Files.readString(Repository.path("stream-worker/target/runtime-classpath.txt"))
+                        .strip();
+        Path cache = dir.resolve("stream-worker.aot");
+        String main = "io.recall.worker.StreamWorkerApplication";
+        Process train = script(dir, Map.of(), "docker/recall-aot-train", cache.toString(), "-cp", classPath, main);
+        String trained = output(train);
+        assertThat(train.waitFor()).as(trained).isZero();
+        assertThat(cache).isNotEmptyFile();
+
+        Process start = script(
+                dir,
+                Map.of("RECALL_AOT_CACHE", cache.toString(), "JAVA_OPTS", "-XX:AOTMode=on"),
+                "docker/recall-java",
+                "-Dspring.context.exit=onRefresh",
+                "-cp",
+                classPath,
+                main,
+                "--spring.kafka.bootstrap-servers=127.0.0.1:9",
+                "--spring.kafka.admin.auto-create=false",
+                "--recall.secrets.keys.k=" + io.recall.common.crypto.SecretCipher.generateKey(),
+                "--recall.secrets.active-key-id=k",
+                "--recall.storage.local-root=" + dir.resolve("storage"),
+                "--server.port=0");
+        String started = output(start);
+        assertThat(start.waitFor()).as(started).isZero();
+    }
+
+    private static Process script(Path dir, Map<String, String> env, String script, String... args)
+            throws java.io.IOException {
+        List<String> command = new java.util.ArrayList<>();
+        command.add(Repository.path(script).toString());
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+        pb.environment().remove("JAVA_OPTS");
+        pb.environment().remove("JAVA_TOOL_OPTIONS");
+        pb.environment().remove("RECALL_AOT_CACHE");
+        pb.environment().putAll(env);
+        // the scripts run `java` from PATH: the JDK running this test
+        pb.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + System.getenv("PATH"));
+        return pb.start();
+    }
+
+    private static String output(Process p) throws java.io.IOException {
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        return out.length() > 20_000 ? out.substring(out.length() - 20_000) : out;
+    }
+
+    @Test
     void theRestoreWorkerIsBuiltLikeTheStreamWorker() {
         Dockerfile d = Dockerfile.parse(Repository.read("docker/Dockerfile.restore-worker"));
         List<String> entrypoint = d.runtime().entrypoint;
@@ -133,7 +214,7 @@ class DockerfilesTest {
         assertThat(packages.find()).isTrue();
         String flags = m.group(1).replace("${avro.serializable.packages}", packages.group(1));
         assertThat(launcher.replace("\\\n", " ").replaceAll("\\s+", " "))
-                .contains("exec java " + flags + " ${JAVA_OPTS:-} \"$@\"");
+                .contains("exec java " + flags + " $aot ${JAVA_OPTS:-} \"$@\"");
         assertThat(Files.isExecutable(Repository.path("docker/recall-java"))).isTrue();
         assertThat(launcher).startsWith("#!/bin/sh\n");
     }

@@ -52,7 +52,8 @@ final class ServiceSettings<T> {
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)[:}]");
 
     /** Read by Spring Boot itself or by the image's launcher, not through application.yml or recall.*. */
-    private static final Set<String> READ_ELSEWHERE = Set.of("SPRING_APPLICATION_JSON", "JAVA_OPTS");
+    private static final Set<String> READ_ELSEWHERE =
+            Set.of("SPRING_APPLICATION_JSON", "JAVA_OPTS", "RECALL_AOT_CACHE");
 
     final T properties;
     final ConfigurableEnvironment environment;
