@@ -267,15 +267,13 @@ public final class ReplayEngine {
                 transactionsSoFar = reader.transactionsDelivered();
                 changesSoFar = reader.changesDelivered();
                 if (inBatch >= settings.transactionsPerCommit() || changesInBatch >= settings.changesPerCommit()) {
-                    flush(last, writer);
-                    writer.submit(new TargetWriter.Commit(last));
+                    flushAndCommit(last, writer);
                     inBatch = 0;
                     changesInBatch = 0;
                 }
             }
             if (inBatch > 0) {
-                flush(last, writer);
-                writer.submit(new TargetWriter.Commit(last));
+                flushAndCommit(last, writer);
             }
             writer.finish();
         } catch (SQLException | RuntimeException | Error e) {
@@ -373,6 +371,22 @@ public final class ReplayEngine {
 
     /** Hands everything pending to the writer. */
     private void flush(CommitHeader tx, TargetWriter writer) throws SQLException {
+        List<TargetWriter.TableWrite> writes = drainPending();
+        if (!writes.isEmpty()) {
+            writer.submit(new TargetWriter.Flush(writes, tx));
+        }
+    }
+
+    /**
+     * Ends a batch: hands everything pending to the writer together with the commit through {@code last}, as one
+     * task, so that reading the next batch overlaps with writing this one.
+     */
+    private void flushAndCommit(CommitHeader last, TargetWriter writer) throws SQLException {
+        List<TargetWriter.TableWrite> writes = drainPending();
+        writer.submit(writes.isEmpty() ? new TargetWriter.Commit(last) : new TargetWriter.Flush(writes, last, last));
+    }
+
+    private List<TargetWriter.TableWrite> drainPending() {
         List<TargetWriter.TableWrite> writes = new ArrayList<>();
         for (PendingTable p : pending.values()) {
             if (!p.isEmpty()) {
@@ -380,9 +394,7 @@ public final class ReplayEngine {
             }
         }
         pendingBytes = 0;
-        if (!writes.isEmpty()) {
-            writer.submit(new TargetWriter.Flush(writes, tx));
-        }
+        return writes;
     }
 
     private static boolean sameTable(SourceRelation a, SourceRelation b) {

@@ -32,8 +32,18 @@ final class TargetWriter {
 
     sealed interface Task {}
 
-    /** Writes drained plans; {@code during} names the transaction being read when the flush was decided. */
-    record Flush(List<TableWrite> writes, CommitHeader during) implements Task {}
+    /**
+     * Writes drained plans; {@code during} names the transaction being read when the flush was decided. With
+     * {@code commitThrough}, then records it as applied and commits, as {@link Commit} does: one task for a batch's
+     * end, so that the submitter reads the next batch while this one is written (a separate {@link Commit} would
+     * keep it waiting in {@link #submit} until the writes were done).
+     */
+    record Flush(List<TableWrite> writes, CommitHeader during, CommitHeader commitThrough) implements Task {
+
+        Flush(List<TableWrite> writes, CommitHeader during) {
+            this(writes, during, null);
+        }
+    }
 
     record TableWrite(SourceRelation relation, PendingTable.Plan plan) {}
 
@@ -152,6 +162,9 @@ final class TargetWriter {
                             table(w.relation()).write(w.plan());
                         }
                         counters.flushes++;
+                        if (flush.commitThrough() != null) {
+                            commit(flush.commitThrough());
+                        }
                     }
                     case Truncate t -> truncate(t);
                     case Ddl d -> {

@@ -48,6 +48,74 @@ class ReplayEdgeCasesIT {
         return out;
     }
 
+    /**
+     * A batch's writes and its commit go to the writer as one hand-over, so the reader reads the next batch while
+     * the target writes this one. The target's table sleeps 3 s per row (its CHECK constraint); when the reader
+     * asks for the second transaction, the writer must still be in that sleep. Were the commit handed over on its
+     * own, the reader would wait for the writes to end and find the writer idle.
+     */
+    @Test
+    void theNextBatchIsReadWhileTheTargetWritesThisOne() throws Exception {
+        String db = pg.createDatabase("edge");
+        pg.execute(
+                db,
+                "CREATE FUNCTION slow(int) RETURNS boolean LANGUAGE sql AS 'SELECT pg_sleep(3) IS NOT NULL'",
+                "CREATE TABLE items (id int PRIMARY KEY, v int CHECK (slow(v)))");
+        PgOutputStream s = new PgOutputStream(4096).relation(1, "public", "items", 'd', "id*", "v");
+        s.begin(0x100, 1, AT).insert(1, "1", "10").commit();
+        s.begin(0x200, 2, AT).insert(1, "2", "20").commit();
+        List<TransactionChunk> chunks = s.chunks();
+        List<String> seenWhileReading = new ArrayList<>();
+        java.util.Iterator<TransactionChunk> watched = new java.util.Iterator<>() {
+            private int next;
+
+            @Override
+            public boolean hasNext() {
+                return next < chunks.size();
+            }
+
+            @Override
+            public TransactionChunk next() {
+                TransactionChunk c = chunks.get(next++);
+                if (c.getXid() == 2 && seenWhileReading.isEmpty()) {
+                    seenWhileReading.add(writerWaitEvent(db));
+                }
+                return c;
+            }
+        };
+        try (Connection c = pg.connect(db)) {
+            new ReplayEngine(c, PER_TRANSACTION).replay(watched, Lsn.INVALID, ALL);
+        }
+        assertThat(seenWhileReading)
+                .as("what the writer was doing when the reader read the second transaction")
+                .containsExactly("PgSleep");
+        assertThat(rows(db, "SELECT id || ' ' || v FROM items ORDER BY id")).containsExactly("1 10", "2 20");
+    }
+
+    /** The wait event of the session sleeping in the trigger, polled for up to 1.5 s; "none" if none sleeps. */
+    private String writerWaitEvent(String db) {
+        long deadline = System.nanoTime() + 1_500_000_000L;
+        try (Connection c = pg.connect(db);
+                java.sql.PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity"
+                        + " WHERE datname = current_database() AND wait_event = 'PgSleep'")) {
+            while (System.nanoTime() < deadline) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) > 0) {
+                        return "PgSleep";
+                    }
+                }
+                Thread.sleep(20);
+            }
+            return "none";
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Test
     void collapsedUpdatesThatSwapAUniqueValueAreRewrittenAsDeleteAndInsert() throws Exception {
         String db = pg.createDatabase("edge");
