@@ -504,7 +504,8 @@ final class WorkloadRun {
                 check(ReplayPeers.hashes(c, w.tables()), expected, "Recall's replay");
                 if (i >= 0) {
                     recall.add(rate);
-                    writerBusy.add((double) result.writing().toNanos() / result.elapsed().toNanos());
+                    writerBusy.add((double) result.writing().toNanos()
+                            / result.elapsed().toNanos());
                     if (copyBaseline) {
                         copy.add(ReplayPeers.copyImagesRate(c, chunks, rows, "bench_copy"));
                     }
