@@ -70,6 +70,8 @@ final class Fixture implements AutoCloseable {
     private final SecretCipher cipher = new SecretCipher(Map.of("k1", KEY), "k1");
     private final KafkaProducer<String, byte[]> producer;
     private final Admin admin;
+    /** The capture worker's AOT cache, or null when worker processes start without one. */
+    private final Path workerAotCache;
 
     /** A database written by a role of its own with REPLICATION, as on a managed service. */
     record Db(String name, String user, String password) {}
@@ -98,9 +100,11 @@ final class Fixture implements AutoCloseable {
         Properties a = new Properties();
         a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         admin = Admin.create(a);
-        if (settings.workerAot() && (settings.runs("capture") || settings.runs("rpo"))) {
-            workerAotCache(); // before anything is timed, as the image has it before it starts
-        }
+        // trained before anything is timed, as the image has it before the worker starts; only capture and RPO start
+        // worker processes
+        workerAotCache = settings.workerAot() && (settings.runs("capture") || settings.runs("rpo"))
+                ? trainWorkerAotCache()
+                : null;
     }
 
     Db createDb(String prefix) {
@@ -226,8 +230,8 @@ final class Fixture implements AutoCloseable {
                 "-cp",
                 workerClasspath(),
                 StreamWorkerApplication.class.getName()));
-        if (settings.workerAot()) {
-            command.add(1, "-XX:AOTCache=" + workerAotCache());
+        if (workerAotCache != null) {
+            command.add(1, "-XX:AOTCache=" + workerAotCache);
         }
         command.addAll(1, settings.workerOptions());
         command.addAll(1, settings.jvmOptions());
@@ -254,17 +258,12 @@ final class Fixture implements AutoCloseable {
         return Files.readString(settings.workerClasspath()).strip();
     }
 
-    private Path workerAotCache;
-
     /**
-     * The capture worker's AOT cache, trained on first use the way its image trains it at build time: by the image's
-     * own script, {@code docker/recall-aot-train}, on the worker's class path (a run that starts the Spring context
-     * and exits before connecting anywhere).
+     * Trains the capture worker's AOT cache the way its image does at build time: with the image's own script,
+     * {@code docker/recall-aot-train}, on the worker's class path (a run that starts the Spring context and exits
+     * before connecting anywhere).
      */
-    synchronized Path workerAotCache() throws IOException {
-        if (workerAotCache != null) {
-            return workerAotCache;
-        }
+    private Path trainWorkerAotCache() throws IOException {
         Path cache = logs.resolveSibling("stream-worker.aot");
         Files.deleteIfExists(cache);
         Path script = Path.of(System.getProperty("bench.repository.root", ".."), "docker", "recall-aot-train");
@@ -288,7 +287,6 @@ final class Fixture implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while training the AOT cache", e);
         }
-        workerAotCache = cache;
         return cache;
     }
 

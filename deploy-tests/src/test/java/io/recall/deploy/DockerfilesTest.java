@@ -127,12 +127,10 @@ class DockerfilesTest {
                         .strip();
         Path cache = dir.resolve("stream-worker.aot");
         String main = "io.recall.worker.StreamWorkerApplication";
-        Process train = script(dir, Map.of(), "docker/recall-aot-train", cache.toString(), "-cp", classPath, main);
-        String trained = output(train);
-        assertThat(train.waitFor()).as(trained).isZero();
+        runScript(dir, Map.of(), "docker/recall-aot-train", cache.toString(), "-cp", classPath, main);
         assertThat(cache).isNotEmptyFile();
 
-        Process start = script(
+        runScript(
                 dir,
                 Map.of("RECALL_AOT_CACHE", cache.toString(), "JAVA_OPTS", "-XX:AOTMode=on"),
                 "docker/recall-java",
@@ -146,12 +144,10 @@ class DockerfilesTest {
                 "--recall.secrets.active-key-id=k",
                 "--recall.storage.local-root=" + dir.resolve("storage"),
                 "--server.port=0");
-        String started = output(start);
-        assertThat(start.waitFor()).as(started).isZero();
     }
 
-    private static Process script(Path dir, Map<String, String> env, String script, String... args)
-            throws java.io.IOException {
+    /** Runs one of the image's scripts and asserts that it ends with status 0 within two minutes. */
+    private static void runScript(Path dir, Map<String, String> env, String script, String... args) throws Exception {
         List<String> command = new java.util.ArrayList<>();
         command.add(Repository.path(script).toString());
         command.addAll(List.of(args));
@@ -162,12 +158,26 @@ class DockerfilesTest {
         pb.environment().putAll(env);
         // the scripts run `java` from PATH: the JDK running this test
         pb.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + System.getenv("PATH"));
-        return pb.start();
-    }
-
-    private static String output(Process p) throws java.io.IOException {
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        return out.length() > 20_000 ? out.substring(out.length() - 20_000) : out;
+        Process p = pb.start();
+        // read on another thread, so that a script that never ends fails the wait below instead of blocking here
+        var output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                return "(output unreadable: " + e + ")";
+            }
+        });
+        boolean ended = p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES);
+        if (!ended) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly); // recall-aot-train's JVM is a child
+            p.destroyForcibly();
+        }
+        String out = output.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        String tail = out.length() > 20_000 ? out.substring(out.length() - 20_000) : out;
+        assertThat(ended)
+                .as(script + " did not end within two minutes:\n" + tail)
+                .isTrue();
+        assertThat(p.exitValue()).as(script + " failed:\n" + tail).isZero();
     }
 
     @Test

@@ -382,8 +382,7 @@ public final class ReplayEngine {
      * task, so that reading the next batch overlaps with writing this one.
      */
     private void flushAndCommit(CommitHeader last, TargetWriter writer) throws SQLException {
-        List<TargetWriter.TableWrite> writes = drainPending();
-        writer.submit(writes.isEmpty() ? new TargetWriter.Commit(last) : new TargetWriter.Flush(writes, last, last));
+        writer.submit(new TargetWriter.Commit(drainPending(), last));
     }
 
     private List<TargetWriter.TableWrite> drainPending() {

@@ -32,18 +32,8 @@ final class TargetWriter {
 
     sealed interface Task {}
 
-    /**
-     * Writes drained plans; {@code during} names the transaction being read when the flush was decided. With
-     * {@code commitThrough}, then records it as applied and commits, as {@link Commit} does: one task for a batch's
-     * end, so that the submitter reads the next batch while this one is written (a separate {@link Commit} would
-     * keep it waiting in {@link #submit} until the writes were done).
-     */
-    record Flush(List<TableWrite> writes, CommitHeader during, CommitHeader commitThrough) implements Task {
-
-        Flush(List<TableWrite> writes, CommitHeader during) {
-            this(writes, during, null);
-        }
-    }
+    /** Writes drained plans; {@code during} names the transaction being read when the flush was decided. */
+    record Flush(List<TableWrite> writes, CommitHeader during) implements Task {}
 
     record TableWrite(SourceRelation relation, PendingTable.Plan plan) {}
 
@@ -53,8 +43,12 @@ final class TargetWriter {
     /** A message of Recall's DDL capture: a schema change, or rows that go with one. */
     record Ddl(String prefix, byte[] content, CommitHeader during) implements Task {}
 
-    /** Records {@code last} as applied and commits the target transaction. */
-    record Commit(CommitHeader last) implements Task {}
+    /**
+     * Ends a batch: writes what is still pending, records {@code last} as applied and commits the target transaction.
+     * One task, so that the submitter reads the next batch while this one is written (a commit handed over on its own
+     * would keep the submitter waiting in {@link #submit} until the writes were done).
+     */
+    record Commit(List<TableWrite> writes, CommitHeader last) implements Task {}
 
     private record Stop(boolean rollback) implements Task {}
 
@@ -157,22 +151,17 @@ final class TargetWriter {
                         }
                         return;
                     }
-                    case Flush flush -> {
-                        for (TableWrite w : flush.writes()) {
-                            table(w.relation()).write(w.plan());
-                        }
-                        counters.flushes++;
-                        if (flush.commitThrough() != null) {
-                            commit(flush.commitThrough());
-                        }
-                    }
+                    case Flush flush -> write(flush.writes());
                     case Truncate t -> truncate(t);
                     case Ddl d -> {
                         ddl.apply(d.prefix(), d.content());
                         // tables may have new names, columns or types now: look them up again
                         tables.clear();
                     }
-                    case Commit c -> commit(c.last());
+                    case Commit c -> {
+                        write(c.writes());
+                        commit(c.last());
+                    }
                 }
                 counters.writeNanos += System.nanoTime() - started;
             }
@@ -184,6 +173,16 @@ final class TargetWriter {
                 e.addSuppressed(rollback);
             }
         }
+    }
+
+    private void write(List<TableWrite> writes) throws SQLException {
+        if (writes.isEmpty()) {
+            return;
+        }
+        for (TableWrite w : writes) {
+            table(w.relation()).write(w.plan());
+        }
+        counters.flushes++;
     }
 
     private TargetTable table(SourceRelation relation) throws SQLException {

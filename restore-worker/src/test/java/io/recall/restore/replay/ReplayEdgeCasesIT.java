@@ -92,7 +92,7 @@ class ReplayEdgeCasesIT {
         assertThat(rows(db, "SELECT id || ' ' || v FROM items ORDER BY id")).containsExactly("1 10", "2 20");
     }
 
-    /** The wait event of the session sleeping in the trigger, polled for up to 1.5 s; "none" if none sleeps. */
+    /** "PgSleep" if a session of {@code db} sleeps (in the CHECK constraint) within 1.5 s of asking, else "none". */
     private String writerWaitEvent(String db) {
         long deadline = System.nanoTime() + 1_500_000_000L;
         try (Connection c = pg.connect(db);
